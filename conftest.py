@@ -1,0 +1,8 @@
+"""Root conftest: load the harness's fixtures, step definitions and verdict reporting."""
+
+pytest_plugins = [
+    "fixtures.environment",
+    "fixtures.verdicts",
+    "steps.runner_steps",
+    "steps.deploy_steps",
+]

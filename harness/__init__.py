@@ -1,0 +1,1 @@
+"""Chaos and validation harness for CI/CD production deploy pipelines."""

@@ -1,0 +1,1 @@
+"""Checkers: verdicts computed afterwards from the journal and event logs."""

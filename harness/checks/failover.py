@@ -1,0 +1,71 @@
+"""Failover timing, computed from the simulated GitHub's event log and Prometheus samples."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from harness.types import CheckResult, Verdict
+
+CLAIM = "US1 failover: deploy starts on the secondary within failover_budget_s of the primary seen unhealthy"
+
+
+def first_unhealthy_ms(samples: Sequence[tuple[float, float]], after_ms: int) -> int | None:
+    """Timestamp (ms) of the first sample at or after `after_ms` whose value is 0 (target down)."""
+    for ts, value in samples:
+        if ts * 1000 >= after_ms and value == 0:
+            return round(ts * 1000)
+    return None
+
+
+def job_events(events: Sequence[dict[str, Any]], job_key: str, run_id: int | None = None) -> list[dict[str, Any]]:
+    """Events of one job (by workflow job key), optionally of one run."""
+    return [e for e in events if e.get("job_key") == job_key and (run_id is None or e.get("run_id") == run_id)]
+
+
+def check_failover(
+    events: Sequence[dict[str, Any]],
+    *,
+    run_id: int,
+    job_key: str,
+    expected_runner: str,
+    fault_onset_ms: int,
+    seen_unhealthy_ms: int,
+    budget_s: float,
+    observed_until_ms: int,
+) -> CheckResult:
+    """Verdict on failover: did `job_key` of `run_id` start on `expected_runner` within the budget?"""
+    mine = job_events(events, job_key, run_id)
+    started = [e for e in mine if e["type"] == "job.started"]
+    budget = {"failover_budget_s": budget_s}
+    measured: dict[str, Any] = {"detection_s": round((seen_unhealthy_ms - fault_onset_ms) / 1000, 3)}
+    evidence = {"job_events": mine, "expected_runner": expected_runner}
+    deadline_ms = seen_unhealthy_ms + int(budget_s * 1000)
+    if not started:
+        if observed_until_ms < deadline_ms:
+            return CheckResult(CLAIM, Verdict.INCONCLUSIVE,
+                               f"observation ended {(deadline_ms - observed_until_ms) / 1000:.1f} s before the "
+                               "failover budget elapsed and the deploy job had not started yet",
+                               measured, budget, evidence)
+        completed = [e for e in mine if e["type"] == "job.completed"]
+        queued = [e for e in mine if e["type"] == "job.queued"]
+        state = (f"it ended {completed[-1].get('conclusion')} without starting" if completed
+                 else f"it was still queued for labels {queued[-1].get('labels') if queued else '?'}")
+        return CheckResult(CLAIM, Verdict.FAILED,
+                           f"the deploy job did not start on any runner within {budget_s:g} s of the primary "
+                           f"being seen unhealthy: {state}", measured, budget, evidence)
+    first = started[0]
+    measured["failover_s"] = round((first["ts_ms"] - seen_unhealthy_ms) / 1000, 3)
+    measured["fault_onset_to_start_s"] = round((first["ts_ms"] - fault_onset_ms) / 1000, 3)
+    measured["runner"] = first.get("runner_name")
+    if first.get("runner_name") != expected_runner:
+        return CheckResult(CLAIM, Verdict.FAILED,
+                           f"the deploy job started on {first.get('runner_name')!r}, not on the secondary "
+                           f"{expected_runner!r}", measured, budget, evidence)
+    if first["ts_ms"] > deadline_ms:
+        return CheckResult(CLAIM, Verdict.FAILED,
+                           f"failover took {measured['failover_s']:.3f} s, over the {budget_s:g} s budget",
+                           measured, budget, evidence)
+    return CheckResult(CLAIM, Verdict.PASSED,
+                       f"the deploy job started on {expected_runner} {measured['failover_s']:.3f} s after the "
+                       f"primary was seen unhealthy (budget {budget_s:g} s)", measured, budget, evidence)

@@ -1,0 +1,1 @@
+"""Environment bootstrap: container engine, base image, images, cleanup."""

@@ -1,0 +1,112 @@
+"""The one interface scenarios use to reach an environment, and its Docker implementation.
+
+Features and steps only see `Environment`: start it, find runners and production, inject
+and revert faults, read GitHub, Prometheus (and later Alertmanager). A later backend can
+target live infrastructure in a maintenance window behind the same interface.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Protocol
+
+import docker
+from harness.env.engine import ensure_engine
+from harness.env.images import build_images
+from harness.env.progress import Progress
+from harness.faults.base import Fault
+from harness.faults.runner_offline import RunnerOffline
+from harness.journal import Journal
+from harness.observe.github_api import GitHubClient
+from harness.observe.production import ProductionClient
+from harness.observe.prometheus import PrometheusClient
+from harness.pipeline_source import PipelineSource
+from harness.profiles import Profile
+from harness.topology.backend import DockerBackend
+from harness.topology.docker_topology import REPO, DockerTopology
+
+
+class Environment(Protocol):
+    """What a scenario may do with the environment under test."""
+
+    journal: Journal
+    profile: Profile
+    pipeline: PipelineSource
+    github: GitHubClient
+    prometheus: PrometheusClient
+    production: ProductionClient
+
+    def runner_name(self, role: str) -> str:
+        """GitHub name of the runner with `role` (primary, secondary, ...)."""
+
+    def runner_health_selector(self, role: str) -> str:
+        """PromQL selector of the scrape target of the runner with `role`."""
+
+    def runner_offline(self, role: str) -> Fault:
+        """A fault that takes the runner with `role` offline."""
+
+    def secrets(self) -> list[str]:
+        """Secret values that must never appear in logs, artifacts or reports."""
+
+    def leftovers(self) -> list[str]:
+        """Faults or resources still in place that should not be (must be empty between scenarios)."""
+
+    def close(self) -> None:
+        """Tear everything down."""
+
+
+class DockerEnvironment:
+    """Environment backed by a DockerTopology on the local engine."""
+
+    def __init__(self, pipeline: PipelineSource, profile: Profile, journal_dir: Path,
+                 progress: Progress | None = None) -> None:
+        progress = progress or Progress()
+        ensure_engine(progress)
+        client = docker.from_env(timeout=300)
+        images = build_images(client, progress)
+        run_id = uuid.uuid4().hex[:8]
+        self.journal = Journal(run_id, journal_dir / f"journal-{run_id}.jsonl", profile=profile.name)
+        self.profile = profile
+        self.pipeline = pipeline
+        self.backend = DockerBackend(client)
+        self.topology = DockerTopology({k: v.tag for k, v in images.items()}, pipeline, profile, self.journal,
+                                       run_id=run_id, backend=self.backend)
+        with progress.step("topology") as rec:
+            endpoints = self.topology.start()
+            rec.detail = f"run {run_id}: github {endpoints.github}, prometheus {endpoints.prometheus}"
+        self.github = GitHubClient(endpoints.github, REPO)
+        self.prometheus = PrometheusClient(endpoints.prometheus)
+        self.production = ProductionClient(endpoints.production)
+
+    @property
+    def run_id(self) -> str:
+        """The topology's run id (its containers' dch.run label)."""
+        return self.topology.run_id
+
+    def runner_name(self, role: str) -> str:
+        """Runner names are runner-<role>."""
+        return f"runner-{role}"
+
+    def runner_health_selector(self, role: str) -> str:
+        """The runner's scrape target in the pipeline's scrape config."""
+        return f'up{{job="github-runners",runner="{role}"}}'
+
+    def runner_offline(self, role: str) -> Fault:
+        """Freeze the runner's container."""
+        return RunnerOffline(self.journal, self.backend, self.topology.runner_container(role), role)
+
+    def secrets(self) -> list[str]:
+        """The deploy key (each line is checked separately by leak checks)."""
+        return self.topology.ssh.secrets if self.topology.ssh else []
+
+    def leftovers(self) -> list[str]:
+        """Paused containers of this run."""
+        return [f"{c.name} is paused" for c in self.backend.list_containers(self.topology.labels)
+                if c.status == "paused"]
+
+    def close(self) -> None:
+        """Close clients and remove the topology."""
+        for client in (self.github, self.prometheus, self.production):
+            client.close()
+        self.topology.stop()

@@ -1,0 +1,94 @@
+"""The fault contract: inject, verify it took effect, always revert, verify nothing is left."""
+
+from __future__ import annotations
+
+import abc
+import signal
+import threading
+from types import TracebackType
+from typing import Any
+
+from harness.errors import FaultRevertFailed, Inconclusive
+from harness.journal import Journal
+
+
+class Fault(abc.ABC):
+    """A fault window. Entering injects and verifies; exiting reverts, whatever happened."""
+
+    name: str = "fault"
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.onset_ms: int | None = None
+        self.reverted_ms: int | None = None
+        self._active = False
+
+    @abc.abstractmethod
+    def inject(self) -> None:
+        """Apply the fault."""
+
+    @abc.abstractmethod
+    def took_effect(self) -> bool:
+        """True when the fault is observably in place."""
+
+    @abc.abstractmethod
+    def revert(self) -> None:
+        """Undo the fault (idempotent)."""
+
+    @abc.abstractmethod
+    def leftovers(self) -> list[str]:
+        """What the fault left behind after revert (must be empty)."""
+
+    def describe(self) -> dict[str, Any]:
+        """Parameters of this fault, for the journal and report."""
+        return {}
+
+    def __enter__(self) -> Fault:
+        self.journal.invoke("fault.inject", fault=self.name, **self.describe())
+        self._active = True
+        try:
+            self.inject()
+            effective = self.took_effect()
+        except BaseException as exc:
+            self.journal.fail("fault.inject", fault=self.name, error=str(exc))
+            self._revert_shielded()
+            if isinstance(exc, Exception):
+                raise Inconclusive(f"fault {self.name} could not be injected: {exc}") from exc
+            raise
+        if not effective:
+            self.journal.fail("fault.inject", fault=self.name, error="did not take effect")
+            self._revert_shielded()
+            raise Inconclusive(f"fault {self.name} did not take effect; the scenario cannot be decided")
+        entry = self.journal.ok("fault.inject", fault=self.name, **self.describe())
+        self.onset_ms = entry["ts_ms"]
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._revert_shielded()
+
+    def _revert_shielded(self) -> None:
+        """Revert with Ctrl-C deferred until the revert is done, so an interrupt cannot leave the fault."""
+        if not self._active:
+            return
+        interrupted: list[int] = []
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum)) if in_main else None
+        try:
+            self.journal.invoke("fault.revert", fault=self.name)
+            try:
+                self.revert()
+                left = self.leftovers()
+            except Exception as exc:
+                self.journal.fail("fault.revert", fault=self.name, error=f"{type(exc).__name__}: {exc}")
+                raise FaultRevertFailed(f"fault {self.name} could not be reverted: {exc}") from exc
+            self._active = False
+            if left:
+                self.journal.fail("fault.revert", fault=self.name, leftovers=left)
+                raise FaultRevertFailed(f"fault {self.name} left {left} behind after revert")
+            self.reverted_ms = self.journal.ok("fault.revert", fault=self.name)["ts_ms"]
+        finally:
+            if in_main and previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if interrupted:
+            raise KeyboardInterrupt

@@ -1,0 +1,41 @@
+"""Runner offline: the runner host stops answering (its container is frozen)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.faults.base import Fault
+from harness.journal import Journal
+from harness.topology.backend import ContainerBackend
+
+
+class RunnerOffline(Fault):
+    """Freeze a runner host: agent, heartbeats and exporter all stop (docker pause)."""
+
+    name = "runner_offline"
+
+    def __init__(self, journal: Journal, backend: ContainerBackend, container: str, role: str) -> None:
+        super().__init__(journal)
+        self.backend, self.container, self.role = backend, container, role
+
+    def describe(self) -> dict[str, Any]:
+        """Which runner, and how."""
+        return {"runner_role": self.role, "container": self.container, "mode": "pause"}
+
+    def inject(self) -> None:
+        """Pause the runner's container."""
+        self.backend.pause(self.container)
+
+    def took_effect(self) -> bool:
+        """The container reports paused."""
+        return self.backend.status(self.container) == "paused"
+
+    def revert(self) -> None:
+        """Unpause it if still paused."""
+        if self.backend.status(self.container) == "paused":
+            self.backend.unpause(self.container)
+
+    def leftovers(self) -> list[str]:
+        """A container still paused is a leftover."""
+        status = self.backend.status(self.container)
+        return [f"{self.container} is {status}"] if status == "paused" else []

@@ -1,0 +1,1 @@
+"""Clients that read the environment: simulated GitHub, Prometheus, production."""

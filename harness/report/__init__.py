@@ -1,0 +1,1 @@
+"""Reporting: Allure attachments during a run, the HTML report afterwards."""

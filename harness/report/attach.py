@@ -1,0 +1,22 @@
+"""Attach measured figures and evidence to the Allure report, secrets masked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import allure
+
+from harness.redact import redact
+
+
+def attach_json(name: str, data: Any, secrets: Iterable[str] = ()) -> None:
+    """Attach `data` as pretty JSON under `name`, with every secret fragment masked."""
+    text = redact(json.dumps(data, indent=2, default=str, sort_keys=True), list(secrets))
+    allure.attach(text, name=name, attachment_type=allure.attachment_type.JSON)
+
+
+def attach_text(name: str, text: str, secrets: Iterable[str] = ()) -> None:
+    """Attach plain text, secrets masked."""
+    allure.attach(redact(text, list(secrets)), name=name, attachment_type=allure.attachment_type.TEXT)

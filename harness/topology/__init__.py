@@ -1,0 +1,1 @@
+"""Test topologies: the environment the pipeline runs against (Docker is the first backend)."""

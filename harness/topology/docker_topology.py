@@ -1,0 +1,286 @@
+"""The Docker topology of one test run: simulated GitHub, runners, Prometheus, production.
+
+Every container and the network carry the run's labels; `stop()` removes everything, and
+an atexit hook and the `cleanup` command are backstops after a crash or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+
+from harness.errors import TopologyError
+from harness.journal import Journal
+from harness.pipeline_source import PipelineSource
+from harness.profiles import Profile
+from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, DockerBackend
+from harness.topology.cleanup import cleanup, leftovers
+from harness.topology.ssh_material import SshMaterial, make_ssh_material
+from harness.waiting import WaitTimeout, wait_for
+
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk cannot be pulled: we clean up by label
+os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
+
+REPO = "acme/app"
+PROD_HOST = "prod-web-1"
+INITIAL_VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class RunnerSpec:
+    """A self-hosted runner of the topology."""
+
+    role: str
+    labels: tuple[str, ...]
+    authorized_for_prod: bool = True
+
+    @property
+    def name(self) -> str:
+        """Runner name, also its network alias."""
+        return f"runner-{self.role}"
+
+
+DEFAULT_RUNNERS = (
+    RunnerSpec("primary", ("self-hosted", "linux", "x64", "production", "primary")),
+    RunnerSpec("secondary", ("self-hosted", "linux", "x64", "production", "secondary")),
+)
+
+
+@dataclass
+class Endpoints:
+    """Host-side URLs (127.0.0.1 published ports) of the topology's services."""
+
+    github: str = ""
+    prometheus: str = ""
+    production: str = ""
+
+
+class _Component(DockerContainer):
+    """A DockerContainer that publishes ports on 127.0.0.1 only."""
+
+    def with_local_ports(self, *ports: int) -> _Component:
+        for port in ports:
+            self.ports[f"{port}/tcp"] = ("127.0.0.1",)  # type: ignore[assignment]
+        return self
+
+    def local_url(self, port: int) -> str:
+        container = self.get_wrapped_container()
+        container.reload()
+        bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
+        if not bindings:
+            raise TopologyError(f"container {container.name} published no port for {port}/tcp")
+        return f"http://127.0.0.1:{bindings[0]['HostPort']}"
+
+
+@dataclass
+class DockerTopology:
+    """Starts and stops one isolated topology for one test run."""
+
+    images: dict[str, str]
+    pipeline: PipelineSource
+    profile: Profile
+    journal: Journal
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    runners: tuple[RunnerSpec, ...] = DEFAULT_RUNNERS
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    backend: DockerBackend = field(default_factory=DockerBackend)
+
+    def __post_init__(self) -> None:
+        self._containers: dict[str, _Component] = {}
+        self._network: Network | None = None
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"dch-{self.run_id}-")
+        self.ssh: SshMaterial | None = None
+
+    # ---- naming -------------------------------------------------------------
+    @property
+    def labels(self) -> dict[str, str]:
+        """Labels every resource of this run carries."""
+        return {LABEL_MANAGED: "true", LABEL_RUN: self.run_id}
+
+    def container_name(self, component: str) -> str:
+        """Docker name of a component's container."""
+        return f"dch-{self.run_id}-{component}"
+
+    def runner_container(self, role: str) -> str:
+        """Docker name of the runner with `role`."""
+        return self.container_name(f"runner-{role}")
+
+    # ---- lifecycle ----------------------------------------------------------
+    def __enter__(self) -> DockerTopology:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def start(self) -> Endpoints:
+        """Create the network, start every component in parallel and wait until all are ready."""
+        atexit.register(self.stop)
+        started = time.monotonic()
+        self.journal.invoke("topology.start", run_id=self.run_id, pipeline=self.pipeline.label,
+                            profile=self.profile.name)
+        try:
+            self.ssh = make_ssh_material(Path(self._tmp.name) / "ssh", [PROD_HOST], self.run_id)
+            self._network = Network(docker_network_kw={"labels": self.labels})
+            self._network.create()
+            components = self._components()
+            with ThreadPoolExecutor(max_workers=len(components)) as pool:
+                list(pool.map(lambda c: c.start(), components.values()))
+            self._containers.update(components)
+            self._wait_ready()
+        except BaseException as exc:
+            self.journal.fail("topology.start", error=str(exc))
+            self.stop()
+            if isinstance(exc, (WaitTimeout, Exception)) and not isinstance(exc, TopologyError):
+                raise TopologyError(f"the test topology did not start: {exc}") from exc
+            raise
+        self.journal.ok("topology.start", seconds=round(time.monotonic() - started, 3),
+                        endpoints=vars(self.endpoints))
+        return self.endpoints
+
+    def stop(self) -> None:
+        """Remove every container and the network of this run (idempotent); verify nothing is left."""
+        atexit.unregister(self.stop)
+        if not self._containers and self._network is None:
+            return
+        self.journal.invoke("topology.stop", run_id=self.run_id)
+        with ThreadPoolExecutor(max_workers=max(1, len(self._containers))) as pool:
+            list(pool.map(lambda name: self.backend.remove_container(self.container_name(name)),
+                          list(self._containers)))
+        self._containers.clear()
+        report = cleanup(self.backend, self.run_id)  # backstop: anything else labelled with this run
+        self._network = None
+        left = leftovers(self.backend, self.run_id)
+        self._tmp.cleanup()
+        if left:
+            self.journal.fail("topology.stop", leftovers=left)
+            raise TopologyError(f"containers of run {self.run_id} survived cleanup: {left}")
+        self.journal.ok("topology.stop", extra_removed=report.containers + report.networks)
+
+    # ---- components ---------------------------------------------------------
+    def _base(self, component: str, image: str, *aliases: str) -> _Component:
+        if image not in self.images:
+            raise TopologyError(f"image {image!r} is not built; run `deploy-chaos setup` first")
+        container = _Component(self.images[image])
+        container.with_name(self.container_name(component))
+        assert self._network is not None
+        container.with_network(self._network).with_network_aliases(*(aliases or (component,)))
+        container.with_kwargs(labels={**self.labels, "dch.component": component}, init=True)
+        return container
+
+    def _components(self) -> dict[str, _Component]:
+        t = self.profile.timers
+        ssh = self.ssh
+        assert ssh is not None
+        github = self._base("github", "github").with_local_ports(8000)
+        github.with_envs(
+            SIM_HEARTBEAT_TIMEOUT_S=str(t["runner_heartbeat_timeout_s"]),
+            SIM_LEASE_TIMEOUT_S=str(t["lease_timeout_s"]),
+            SIM_QUEUE_TIMEOUT_S=str(t["queue_timeout_s"]),
+            RUNNER_HEARTBEAT_S=str(t["runner_heartbeat_s"]),
+            RUNNER_LEASE_RENEW_S=str(t["lease_renew_s"]),
+        )
+        prometheus = self._base("prometheus", "prometheus").with_local_ports(9090)
+        for path, data in self._prometheus_files().items():
+            prometheus.with_copy_into_container(data, path)
+        prod = self._base("prod-web-1", "prodhost", PROD_HOST).with_local_ports(8080)
+        prod.with_env("APP_INITIAL_VERSION", INITIAL_VERSION)
+        prod.with_copy_into_container(ssh.user_ca_pub.encode() + b"\n", "/etc/ssh/dch/user_ca.pub")
+        prod.with_copy_into_container(ssh.host_key_path.read_bytes(), "/etc/ssh/dch/host_ed25519", 0o600)
+        prod.with_copy_into_container(ssh.host_cert_path.read_bytes(), "/etc/ssh/dch/host_ed25519-cert.pub")
+        components = {"github": github, "prometheus": prometheus, "prod-web-1": prod}
+        for runner in self.runners:
+            c = self._base(runner.name, "runner").with_local_ports(9102)
+            c.with_envs(
+                GITHUB_URL="http://github:8000",
+                RUNNER_NAME=runner.name,
+                RUNNER_LABELS=",".join(runner.labels),
+                RUNNER_ROLE=runner.role,
+                RUNNER_ENVIRONMENT="production",
+                RUNNER_AUTHORIZED_FOR_PROD="true" if runner.authorized_for_prod else "false",
+                RUNNER_HEARTBEAT_S=str(t["runner_heartbeat_s"]),
+                RUNNER_LEASE_RENEW_S=str(t["lease_renew_s"]),
+                RUNNER_STALE_AFTER_S=str(t["exporter_stale_after_s"]),
+            )
+            components[runner.name] = c
+        return components
+
+    def _prometheus_files(self) -> dict[str, bytes]:
+        """The pipeline's scrape config and rules, with only the profile's timers changed."""
+        files = self.pipeline.files()
+        config_key = "monitoring/prometheus.yml"
+        if config_key not in files:
+            raise TopologyError(f"the pipeline has no {config_key}: Prometheus has nothing to scrape")
+        config = yaml.safe_load(files[config_key].read_text())
+        t = self.profile.timers
+        config.setdefault("global", {}).update({
+            "scrape_interval": f"{t['scrape_interval_s']:g}s",
+            "scrape_timeout": f"{t['scrape_timeout_s']:g}s",
+            "evaluation_interval": f"{t['evaluation_interval_s']:g}s",
+        })
+        config["rule_files"] = ["/etc/dch/rules/*.yml"]
+        out = {"/etc/dch/prometheus.yml": yaml.safe_dump(config).encode()}
+        for rel, path in files.items():
+            if rel.startswith("monitoring/rules/") and rel.endswith((".yml", ".yaml")):
+                out[f"/etc/dch/rules/{Path(rel).name}"] = path.read_bytes()
+        return out
+
+    # ---- readiness and configuration ----------------------------------------
+    def _wait_ready(self) -> None:
+        from harness.observe.github_api import GitHubClient
+        from harness.observe.production import ProductionClient
+        from harness.observe.prometheus import PrometheusClient
+
+        c = self._containers
+        self.endpoints.github = c["github"].local_url(8000)
+        self.endpoints.prometheus = c["prometheus"].local_url(9090)
+        self.endpoints.production = c["prod-web-1"].local_url(8080)
+        timeout = self.profile.budget("runner_ready_timeout_s")
+        github = GitHubClient(self.endpoints.github, REPO)
+        prometheus = PrometheusClient(self.endpoints.prometheus)
+        production = ProductionClient(self.endpoints.production)
+        try:
+            self._await(github.healthy, "simulated GitHub API", timeout)
+            self._await(prometheus.ready, "Prometheus ready", timeout)
+            self._await(lambda: production.version() == INITIAL_VERSION, "production app serving 1.0.0", timeout)
+            assert self.ssh is not None
+            github.upload_repository(self.pipeline.tarball())
+            github.set_secret("DEPLOY_SSH_KEY", self.ssh.deploy_key)
+            github.set_secret("DEPLOY_SSH_CERT", self.ssh.deploy_cert)
+            github.set_variable("PROMETHEUS_URL", "http://prometheus:9090")
+            github.set_variable("PROD_HOST", PROD_HOST)
+            github.set_variable("SSH_KNOWN_HOSTS", self.ssh.known_hosts)
+            names = {r.name for r in self.runners}
+            self._await(lambda: names <= {r["name"] for r in github.runners() if r["status"] == "online"},
+                        f"runners {sorted(names)} online in GitHub", timeout)
+            self._await(lambda: len([x for x in prometheus.targets() if x["health"] == "up"]) >= len(names),
+                        "every runner exporter scraped by Prometheus", timeout)
+        finally:
+            github.close()
+            prometheus.close()
+            production.close()
+
+    def _await(self, probe: Any, what: str, timeout: float) -> None:
+        try:
+            wait_for(probe, what, timeout, interval=0.1)
+        except WaitTimeout as exc:
+            logs = {name: self._logs_tail(name) for name in self._containers}
+            raise TopologyError(f"{exc}. Container log tails: {logs}") from exc
+
+    def _logs_tail(self, component: str, lines: int = 15) -> str:
+        try:
+            container = self._containers[component].get_wrapped_container()
+            return container.logs(tail=lines).decode(errors="replace")
+        except Exception as exc:
+            return f"<no logs: {exc}>"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Deploy release $VERSION to $DEPLOY_HOST over SSH with a CA-signed deploy certificate,
+# then verify from the runner that production serves the new version.
+set -euo pipefail
+
+: "${VERSION:?VERSION is not set}" "${DEPLOY_HOST:?DEPLOY_HOST is not set}"
+: "${DEPLOY_SSH_KEY:?secret DEPLOY_SSH_KEY is missing}" "${DEPLOY_SSH_CERT:?secret DEPLOY_SSH_CERT is missing}"
+: "${SSH_KNOWN_HOSTS:?variable SSH_KNOWN_HOSTS is missing}"
+
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+umask 077
+printf '%s\n' "$DEPLOY_SSH_KEY" > "$work/id_deploy"
+printf '%s\n' "$DEPLOY_SSH_CERT" > "$work/id_deploy-cert.pub"
+printf '%s\n' "$SSH_KNOWN_HOSTS" > "$work/known_hosts"
+
+ssh_opts=(-i "$work/id_deploy" -o CertificateFile="$work/id_deploy-cert.pub"
+  -o UserKnownHostsFile="$work/known_hosts" -o StrictHostKeyChecking=yes
+  -o BatchMode=yes -o ConnectTimeout=10 -o IdentitiesOnly=yes)
+
+echo "deploying $VERSION to $DEPLOY_HOST from runner ${RUNNER_NAME:-?} (role ${RUNNER_ROLE:-?})"
+ssh "${ssh_opts[@]}" "deploy@$DEPLOY_HOST" bash -s -- "$VERSION" "${RUNNER_NAME:-unknown}" \
+  < "$here/remote-activate.sh"
+
+served=$(curl -fsS --max-time 5 "http://$DEPLOY_HOST:8080/version" | jq -r .version)
+if [ "$served" != "$VERSION" ]; then
+  echo "::error::production serves $served after deploying $VERSION"
+  exit 1
+fi
+echo "production serves $VERSION"

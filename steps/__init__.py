@@ -1,0 +1,1 @@
+"""pytest-bdd step definitions: thin, they call harness/."""

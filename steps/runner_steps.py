@@ -1,0 +1,69 @@
+"""Steps about runners: health, failover, faults."""
+
+from __future__ import annotations
+
+from pytest_bdd import given, parsers, then, when
+
+from fixtures.environment import ScenarioState
+from harness.checks.failover import check_failover
+from harness.deploys import DEPLOY_JOB, await_job_start, await_seen_unhealthy, run_diagnostics
+from harness.errors import Inconclusive, PipelineFinding
+from harness.report.attach import attach_json
+from harness.types import Verdict
+from harness.waiting import WaitTimeout, wait_for
+
+ROLES = ("primary", "secondary")
+
+
+@given("a healthy primary and secondary runner")
+def healthy_runners(scenario: ScenarioState) -> None:
+    """Both runners online in GitHub and their exporters up in Prometheus (else: inconclusive)."""
+    env = scenario.env
+    timeout = env.profile.budget("runner_ready_timeout_s")
+    names = {env.runner_name(r) for r in ROLES}
+    try:
+        wait_for(lambda: names <= {r["name"] for r in env.github.runners() if r["status"] == "online"},
+                 "both runners online in GitHub", timeout)
+        for role in ROLES:
+            wait_for(lambda r=role: any(float(s["value"][1]) == 1 for s in env.prometheus.query(
+                env.runner_health_selector(r))), f"{role} runner target up in Prometheus", timeout)
+    except WaitTimeout as exc:
+        raise Inconclusive(f"precondition not met, runners are not healthy: {exc}") from exc
+    env.journal.info("precondition.runners_healthy", roles=list(ROLES))
+
+
+@when(parsers.parse("the {role} runner goes offline"))
+def runner_goes_offline(scenario: ScenarioState, role: str) -> None:
+    """Inject the fault (reverted at scenario end) and wait until monitoring sees it."""
+    fault = scenario.cleanup.enter_context(scenario.env.runner_offline(role))
+    assert fault.onset_ms is not None
+    scenario.values["fault_onset_ms"] = fault.onset_ms
+    scenario.values["seen_unhealthy_ms"] = await_seen_unhealthy(scenario.env, role, fault.onset_ms)
+
+
+@then("the deploy runs on the secondary runner within the failover budget")
+def deploy_runs_on_secondary(scenario: ScenarioState) -> None:
+    """Verdict from the event log: job start on the secondary minus primary seen unhealthy ≤ budget."""
+    env, v = scenario.env, scenario.values
+    budget = env.profile.budget("failover_budget_s")
+    until_ms = v["seen_unhealthy_ms"] + int(budget * 1000) + 500
+    observed = await_job_start(env, scenario.feed, v["run_id"], DEPLOY_JOB, until_ms)
+    result = check_failover(
+        scenario.feed.events(), run_id=v["run_id"], job_key=DEPLOY_JOB,
+        expected_runner=env.runner_name("secondary"), fault_onset_ms=v["fault_onset_ms"],
+        seen_unhealthy_ms=v["seen_unhealthy_ms"], budget_s=budget, observed_until_ms=observed,
+    )
+    env.journal.info("check.failover", result=result.to_dict())
+    attach_json("failover measurement", {"verdict": result.verdict.value, "message": result.message,
+                                         "measured": result.measured, "budget": result.budget,
+                                         "profile": env.profile.name, "timers": env.profile.timers},
+                env.secrets())
+    if result.verdict is Verdict.INCONCLUSIVE:
+        raise Inconclusive(result.message)
+    if result.verdict is Verdict.FAILED:
+        evidence = result.evidence | {"run": run_diagnostics(env, v["run_id"])}
+        attach_json("failover evidence", evidence, env.secrets())
+        raise PipelineFinding(f"FINDING: {result.message}", evidence)
+    v["failover_s"] = result.measured["failover_s"]
+
+
