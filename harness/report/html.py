@@ -30,7 +30,8 @@ def generate_html(results: Path, output: Path, name: str = "Deploy pipeline vali
     if not results.is_dir() or not any(results.iterdir()):
         raise ConfigError(f"no Allure results in {results}: run the scenarios first")
     shutil.rmtree(output, ignore_errors=True)
-    cmd = [*allure_cli(), "generate", str(results), "--output", str(output), "--single-file", "--name", name]
+    config = project_root() / "allurerc.mjs"
+    cmd = [*allure_cli(), "generate", str(results), "--output", str(output), "--config", str(config), "--name", name]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise ConfigError(f"Allure report generation failed: {(proc.stdout + proc.stderr).strip()[-800:]}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -26,11 +27,19 @@ CONTROLS = [
 ]
 
 
-def run_scenarios(test_file: str, variant: str, alluredir: Path) -> subprocess.CompletedProcess[str]:
-    """Run a scenario file in a child pytest against pipeline variant `variant`."""
+def run_scenarios(test_file: str, variant: str, out: Path) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run a scenario file in a child pytest against pipeline variant `variant`.
+
+    Returns the process and, per failed scenario, the failure message from the JUnit XML
+    (it names the exception class: PipelineFinding = finding, other = harness problem).
+    """
+    junit = out / "junit.xml"
     cmd = [sys.executable, "-m", "pytest", test_file, f"--pipeline-variant={variant}",
-           f"--alluredir={alluredir}", "-p", "no:cacheprovider", "-q", "-rN"]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+           f"--alluredir={out / 'allure'}", f"--junitxml={junit}", "-p", "no:cacheprovider", "-q"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    failures = [f.get("message", "") for f in ET.parse(junit).iter() if f.tag in ("failure", "error")] \
+        if junit.exists() else []
+    return proc, failures
 
 
 @pytest.mark.docker
@@ -38,9 +47,10 @@ def run_scenarios(test_file: str, variant: str, alluredir: Path) -> subprocess.C
 def test_scenario_fails_on_broken_variant(variant: str, test_file: str, expected_finding: str,
                                           tmp_path: Path) -> None:
     """The scenario reports a pipeline finding on the broken variant."""
-    proc = run_scenarios(test_file, variant, tmp_path / "allure")
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 1, f"expected the scenario to fail on variant {variant}:\n{output[-4000:]}"
-    assert "PIPELINE FINDINGS" in output, output[-4000:]
-    assert expected_finding in output, output[-4000:]
-    assert "INCONCLUSIVE" not in output, f"harness undecided instead of finding the defect:\n{output[-4000:]}"
+    proc, failures = run_scenarios(test_file, variant, tmp_path)
+    output = (proc.stdout + proc.stderr)[-4000:]
+    assert proc.returncode == 1, f"expected the scenario to fail on variant {variant}:\n{output}"
+    assert len(failures) == 1, f"expected exactly one failed scenario, got {failures}:\n{output}"
+    assert failures[0].startswith("harness.errors.PipelineFinding"), \
+        f"the scenario failed, but not with a pipeline finding (harness problem?): {failures[0]}\n{output}"
+    assert expected_finding in failures[0], failures[0]
