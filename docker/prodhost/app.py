@@ -19,7 +19,7 @@ def release() -> dict:
 class Handler(BaseHTTPRequestHandler):
     """GET /version and GET /health."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         info = release()
         if self.path == "/version":
             status, body = 200, {"version": info["version"]}

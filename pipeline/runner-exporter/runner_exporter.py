@@ -127,7 +127,7 @@ def make_handler(previous_cpu: list[int]) -> type[BaseHTTPRequestHandler]:
     """An HTTP handler serving /metrics and /health."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path == "/metrics":
                 body, ctype, status = render(previous_cpu).encode(), "text/plain; version=0.0.4", 200
             elif self.path == "/health":

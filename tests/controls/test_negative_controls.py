@@ -8,6 +8,7 @@ tests/scenarios in the same test run.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -21,7 +22,9 @@ CONTROLS = [
     pytest.param(
         "no-failover",
         "tests/scenarios/test_runner_failover.py",
-        "the deploy job did not start on any runner within",
+        # the job stays queued for the frozen primary, or is handed to it by a long-poll that was in
+        # flight when it froze (as on GitHub): either way it does not start on the secondary
+        r"did not start on any runner within|started on 'runner-primary', not on the secondary",
         id="no-failover",
     ),
 ]
@@ -53,4 +56,4 @@ def test_scenario_fails_on_broken_variant(variant: str, test_file: str, expected
     assert len(failures) == 1, f"expected exactly one failed scenario, got {failures}:\n{output}"
     assert failures[0].startswith("harness.errors.PipelineFinding"), \
         f"the scenario failed, but not with a pipeline finding (harness problem?): {failures[0]}\n{output}"
-    assert expected_finding in failures[0], failures[0]
+    assert re.search(expected_finding, failures[0]), failures[0]
