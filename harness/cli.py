@@ -17,6 +17,7 @@ EXIT_HARNESS_ERROR = 3
 
 def _setup(rebuild: bool = False) -> None:
     import docker
+
     from harness.env.engine import ensure_engine
     from harness.env.images import build_images
     from harness.env.progress import Progress

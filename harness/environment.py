@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 import docker
+
 from harness.env.engine import ensure_engine
 from harness.env.images import build_images
 from harness.env.progress import Progress

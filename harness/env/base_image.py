@@ -8,9 +8,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import docker
 from docker.errors import DockerException, ImageNotFound
 
-import docker
 from harness.env.hashing import hash_strings
 from harness.env.manifest import BaseSpec
 from harness.env.progress import Progress
@@ -78,6 +78,7 @@ def ensure_base_image(client: docker.DockerClient, spec: BaseSpec, progress: Pro
             rec.detail = f"pulled {tag}"
             return tag
         _ensure_debootstrap(progress)
+        progress.info(f"building {tag} with debootstrap {spec.suite} from {spec.mirror} (about a minute)")
         with tempfile.TemporaryDirectory(prefix="dch-base-") as tmp:
             root = Path(tmp) / "root"
             cmd = ["debootstrap", f"--variant={spec.variant}"]

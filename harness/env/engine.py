@@ -9,9 +9,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 from docker.errors import DockerException
 
-import docker
 from harness.env.progress import Progress
 from harness.errors import EnginePermissionDenied, EngineUnavailable
 

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import docker
 from docker.errors import APIError, BuildError, DockerException, ImageNotFound
 
-import docker
 from harness.env.base_image import ensure_base_image
 from harness.env.hashing import hash_tree
 from harness.env.manifest import ImageSpec, Manifest, load_manifest
@@ -109,6 +109,7 @@ def build_images(
     base = ensure_base_image(client, manifest.base, progress, rebuild=False)
     results: dict[str, BuiltImage] = {}
     with progress.step("images") as rec:
+        progress.info(f"checking {len(manifest.images)} images by content hash; missing ones are built in parallel")
         with ThreadPoolExecutor(max_workers=4) as pool:
             futures = {spec.name: pool.submit(_build_one, client, spec, base, root, rebuild)
                        for spec in manifest.images}

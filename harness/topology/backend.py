@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from docker.errors import DockerException, NotFound
-
 import docker
+from docker.errors import DockerException, NotFound
 
 LABEL_MANAGED = "dch.managed"
 LABEL_RUN = "dch.run"

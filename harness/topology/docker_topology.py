@@ -20,7 +20,7 @@ import yaml
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
-from harness.errors import TopologyError
+from harness.errors import HarnessError, TopologyError
 from harness.journal import Journal
 from harness.pipeline_source import PipelineSource
 from harness.profiles import Profile
@@ -142,7 +142,7 @@ class DockerTopology:
         except BaseException as exc:
             self.journal.fail("topology.start", error=str(exc))
             self.stop()
-            if isinstance(exc, (WaitTimeout, Exception)) and not isinstance(exc, TopologyError):
+            if isinstance(exc, Exception) and not isinstance(exc, HarnessError):
                 raise TopologyError(f"the test topology did not start: {exc}") from exc
             raise
         self.journal.ok("topology.start", seconds=round(time.monotonic() - started, 3),

@@ -84,8 +84,9 @@ def render(previous_cpu: list[int]) -> str:
     last = float(state.get("last_checkin_ts") or 0)
     alive = agent_alive()
     fresh = last > 0 and time.time() - last <= stale_after
+    hostname, environment = env("RUNNER_HOSTNAME", socket.gethostname()), env("RUNNER_ENVIRONMENT", "production")
     labels = (
-        f'hostname="{env("RUNNER_HOSTNAME", socket.gethostname())}",environment="{env("RUNNER_ENVIRONMENT", "production")}",'
+        f'hostname="{hostname}",environment="{environment}",'
         f'role="{env("RUNNER_ROLE", "unknown")}",authorized_for_prod="{env("RUNNER_AUTHORIZED_FOR_PROD", "false")}"'
     )
     try:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from harness.checks.secrets import check_no_secret_leak
 from harness.types import Verdict
 
-KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\nQyNTUxOQAAACDkZXBsb3kta2V5LWZvci10ZXN0\n-----END OPENSSH PRIVATE KEY-----\n"
+KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
+    "QyNTUxOQAAACDkZXBsb3kta2V5LWZvci10ZXN0\n"
+    "-----END OPENSSH PRIVATE KEY-----\n"
+)
 
 
 def test_clean_logs_pass() -> None:

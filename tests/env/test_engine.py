@@ -11,9 +11,9 @@ import os
 import socket
 from pathlib import Path
 
+import docker
 import pytest
 
-import docker
 from harness.env import engine
 from harness.env.progress import Progress
 from harness.errors import EnginePermissionDenied, EngineUnavailable

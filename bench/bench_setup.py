@@ -1,0 +1,101 @@
+"""Benchmark: what content-hash image caching and parallel container starts buy.
+
+Prints ratios, not pass/fail: `.venv/bin/python bench/bench_setup.py`. Needs the engine and
+images (`bin/deploy-chaos setup`). Results are appended to reports/bench/setup.jsonl.
+
+1. cached setup (every tag found) vs a no-cache rebuild of one image (prodhost);
+2. topology start with components started in parallel vs one after another.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from unittest import mock
+
+import docker
+
+from harness.env.base_image import base_tag
+from harness.env.images import _stage_context, build_images
+from harness.env.manifest import load_manifest
+from harness.env.progress import Progress
+from harness.journal import Journal
+from harness.pipeline_source import PipelineSource
+from harness.profiles import load_profile
+from harness.settings import project_root, reports_dir
+from harness.topology.docker_topology import DockerTopology
+
+
+def time_it(fn: Callable[[], object]) -> float:
+    """Wall-clock seconds of one call."""
+    start = time.monotonic()
+    fn()
+    return time.monotonic() - start
+
+
+def bench_image_cache(client: docker.DockerClient, root: Path) -> dict[str, float]:
+    """Seconds for a fully cached setup vs a from-scratch build of the prodhost image."""
+    build_images(client, Progress(stream=io.StringIO()))  # make sure everything exists first
+    cached = time_it(lambda: build_images(client, Progress(stream=io.StringIO())))
+    manifest = load_manifest(root)
+    spec = manifest.image("prodhost")
+
+    def rebuild() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            _stage_context(spec, root, Path(tmp))
+            for _ in client.api.build(path=tmp, tag="dch/bench-prodhost:nocache", nocache=True, rm=True,
+                                      forcerm=True, decode=True, buildargs={"BASE_IMAGE": base_tag(manifest.base)}):
+                pass
+        client.images.remove("dch/bench-prodhost:nocache", force=True)
+
+    cold = time_it(rebuild)
+    return {"cached_setup_s": round(cached, 2), "one_image_nocache_build_s": round(cold, 2),
+            "ratio_rebuild_over_cached": round(cold / max(cached, 1e-3), 1)}
+
+
+def bench_topology_start(client: docker.DockerClient, root: Path) -> dict[str, float]:
+    """Seconds to a ready topology, components started in parallel vs sequentially."""
+    images = {k: v.tag for k, v in build_images(client, Progress(stream=io.StringIO())).items()}
+    profile = load_profile("nightly", root / "profiles")
+    pipeline = PipelineSource(root / "pipeline")
+
+    def start_stop() -> float:
+        topo = DockerTopology(images, pipeline, profile, Journal("bench"))
+        seconds = time_it(topo.start)
+        topo.stop()
+        return seconds
+
+    parallel = start_stop()
+
+    class Sequential(ThreadPoolExecutor):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(max_workers=1)
+
+    with mock.patch("harness.topology.docker_topology.ThreadPoolExecutor", Sequential):
+        sequential = start_stop()
+    return {"topology_parallel_s": round(parallel, 2), "topology_sequential_s": round(sequential, 2),
+            "ratio_sequential_over_parallel": round(sequential / parallel, 2)}
+
+
+def main() -> None:
+    """Run both benchmarks and print their ratios."""
+    root = project_root()
+    client = docker.from_env(timeout=600)
+    result = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    result |= bench_image_cache(client, root)
+    result |= bench_topology_start(client, root)
+    out = reports_dir() / "bench" / "setup.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a") as fh:
+        fh.write(json.dumps(result) + "\n")
+    for key, value in result.items():
+        print(f"{key:36} {value}")
+
+
+if __name__ == "__main__":
+    main()
