@@ -10,3 +10,20 @@ Feature: Production deploys fail over to the secondary runner
     And a production deploy of version "1.1.0" is triggered
     Then the deploy runs on the secondary runner within the failover budget
     And production reports version "1.1.0"
+
+  Scenario: Both runners are offline: the deploy fails fast and names the cause
+    Given a healthy primary and secondary runner
+    When the primary runner goes offline
+    And the secondary runner goes offline
+    And a production deploy of version "1.2.0" is triggered
+    Then the deploy fails fast without running on any runner
+    And the diagnosis names "no healthy authorized production runner"
+    And production still reports the version it had before
+
+  Scenario: Prometheus is unreachable: the health gate fails closed
+    Given a healthy primary and secondary runner
+    When Prometheus becomes unreachable
+    And a production deploy of version "1.3.0" is triggered
+    Then the deploy fails fast without running on any runner
+    And the diagnosis names "Prometheus unreachable"
+    And production still reports the version it had before

@@ -78,6 +78,18 @@ def await_job_start(env: Environment, feed: GitHubEventFeed, run_id: int, job_ke
         time.sleep(0.1)
 
 
+def await_run_end(env: Environment, feed: GitHubEventFeed, run_id: int, until_ms: int) -> int:
+    """Follow the event log until `run_id` completes or until `until_ms`; return the last ms observed."""
+    while True:
+        now_ms = int(time.time() * 1000)
+        feed.poll()
+        if any(e["type"] == "run.completed" and e.get("run_id") == run_id for e in feed.events()):
+            return now_ms
+        if now_ms >= until_ms:
+            return now_ms
+        time.sleep(0.1)
+
+
 def await_run_completed(env: Environment, feed: GitHubEventFeed, run_id: int, timeout: float) -> dict[str, Any]:
     """Follow the event log until the run completes; return the run as the API shows it."""
     try:

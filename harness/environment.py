@@ -18,6 +18,7 @@ from harness.env.images import build_images
 from harness.env.progress import Progress
 from harness.faults.base import Fault
 from harness.faults.runner_offline import RunnerOffline
+from harness.faults.service_paused import ServicePaused
 from harness.journal import Journal
 from harness.observe.github_api import GitHubClient
 from harness.observe.production import ProductionClient
@@ -46,6 +47,9 @@ class Environment(Protocol):
 
     def runner_offline(self, role: str) -> Fault:
         """A fault that takes the runner with `role` offline."""
+
+    def monitoring_unreachable(self) -> Fault:
+        """A fault that makes Prometheus unreachable for the pipeline."""
 
     def secrets(self) -> list[str]:
         """Secret values that must never appear in logs, artifacts or reports."""
@@ -96,6 +100,11 @@ class DockerEnvironment:
     def runner_offline(self, role: str) -> Fault:
         """Freeze the runner's container."""
         return RunnerOffline(self.journal, self.backend, self.topology.runner_container(role), role)
+
+    def monitoring_unreachable(self) -> Fault:
+        """Freeze the Prometheus container."""
+        return ServicePaused(self.journal, self.backend, self.topology.container_name("prometheus"), "prometheus",
+                             self.prometheus.ready)
 
     def secrets(self) -> list[str]:
         """The deploy key (each line is checked separately by leak checks)."""

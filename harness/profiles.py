@@ -14,7 +14,10 @@ TIMER_KEYS = (
     "runner_heartbeat_timeout_s", "lease_renew_s", "lease_timeout_s", "queue_timeout_s",
     "exporter_stale_after_s",
 )
-BUDGET_KEYS = ("failover_budget_s", "unhealthy_detection_timeout_s", "deploy_timeout_s", "runner_ready_timeout_s")
+BUDGET_KEYS = (
+    "failover_budget_s", "fail_fast_budget_s", "unhealthy_detection_timeout_s", "deploy_timeout_s",
+    "runner_ready_timeout_s",
+)
 
 
 @dataclass(frozen=True)

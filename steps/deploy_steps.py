@@ -5,15 +5,20 @@ from __future__ import annotations
 from pytest_bdd import parsers, then, when
 
 from fixtures.environment import ScenarioState
-from harness.deploys import await_run_completed, run_diagnostics, trigger_deploy
-from harness.errors import PipelineFinding
+from harness.checks.fail_fast import check_fail_fast
+from harness.deploys import DEPLOY_JOB, await_run_completed, await_run_end, run_diagnostics, trigger_deploy
+from harness.errors import Inconclusive, PipelineFinding
 from harness.report.attach import attach_json
+from harness.types import Verdict
 
 
 @when(parsers.parse('a production deploy of version "{version}" is triggered'))
 def deploy_triggered(scenario: ScenarioState, version: str) -> None:
     """Dispatch the deploy workflow; the run is cancelled at scenario end if still going."""
     run_id = trigger_deploy(scenario.env, version)
+    trigger = scenario.env.journal.last("deploy.trigger", "invoke")
+    assert trigger is not None
+    scenario.values["trigger_ms"] = trigger["ts_ms"]
     scenario.values["run_id"] = run_id
     scenario.values["version"] = version
     scenario.cleanup.callback(_cancel_if_running, scenario, run_id)
@@ -33,6 +38,50 @@ def production_reports_version(scenario: ScenarioState, version: str) -> None:
         attach_json("deploy evidence", evidence, env.secrets())
         raise PipelineFinding(f"FINDING: production serves {served!r} and the deploy run concluded "
                               f"{run.get('conclusion')!r}; expected {version!r} and success", evidence)
+
+
+@then("the deploy fails fast without running on any runner")
+def deploy_fails_fast(scenario: ScenarioState) -> None:
+    """Verdict from the event log: the run failed within fail_fast_budget_s and the deploy job never started."""
+    env, v = scenario.env, scenario.values
+    budget = env.profile.budget("fail_fast_budget_s")
+    observed = await_run_end(env, scenario.feed, v["run_id"], v["trigger_ms"] + int(budget * 1000) + 500)
+    result = check_fail_fast(scenario.feed.events(), run_id=v["run_id"], job_key=DEPLOY_JOB,
+                             trigger_ms=v["trigger_ms"], budget_s=budget, observed_until_ms=observed)
+    env.journal.info("check.fail_fast", result=result.to_dict())
+    attach_json("fail-fast measurement", {"verdict": result.verdict.value, "message": result.message,
+                                          "measured": result.measured, "budget": result.budget,
+                                          "profile": env.profile.name, "timers": env.profile.timers},
+                env.secrets())
+    if result.verdict is Verdict.INCONCLUSIVE:
+        raise Inconclusive(result.message)
+    if result.verdict is Verdict.FAILED:
+        evidence = result.evidence | {"run": run_diagnostics(env, v["run_id"])}
+        attach_json("fail-fast evidence", evidence, env.secrets())
+        raise PipelineFinding(f"FINDING: {result.message}", evidence)
+
+
+@then(parsers.parse('the diagnosis names "{cause}"'))
+def diagnosis_names(scenario: ScenarioState, cause: str) -> None:
+    """The failed run's job logs say what went wrong, in words a responder can act on."""
+    env = scenario.env
+    diagnostics = run_diagnostics(env, scenario.values["run_id"])
+    logs = "\n".join(job["log_tail"] for job in diagnostics["jobs"])
+    env.journal.info("check.diagnosis", expected=cause, found=cause.lower() in logs.lower())
+    if cause.lower() not in logs.lower():
+        attach_json("diagnosis evidence", diagnostics, env.secrets())
+        raise PipelineFinding(f"FINDING: the failed deploy's logs do not name the cause {cause!r}", diagnostics)
+
+
+@then("production still reports the version it had before")
+def production_unchanged(scenario: ScenarioState) -> None:
+    """Production serves the version recorded before the fault."""
+    env, before = scenario.env, scenario.values["version_before"]
+    served = env.production.version()
+    env.journal.info("production.version", served=served, expected=before)
+    if served != before:
+        raise PipelineFinding(f"FINDING: production serves {served!r}, but the deploy should not have touched it "
+                              f"(it served {before!r} before)", {"served": served, "before": before})
 
 
 def _cancel_if_running(scenario: ScenarioState, run_id: int) -> None:

@@ -29,7 +29,16 @@ def healthy_runners(scenario: ScenarioState) -> None:
                 env.runner_health_selector(r))), f"{role} runner target up in Prometheus", timeout)
     except WaitTimeout as exc:
         raise Inconclusive(f"precondition not met, runners are not healthy: {exc}") from exc
-    env.journal.info("precondition.runners_healthy", roles=list(ROLES))
+    scenario.values["version_before"] = env.production.version()
+    env.journal.info("precondition.runners_healthy", roles=list(ROLES),
+                     production_version=scenario.values["version_before"])
+
+
+@when("Prometheus becomes unreachable")
+def prometheus_unreachable(scenario: ScenarioState) -> None:
+    """Freeze Prometheus (reverted at scenario end); it took effect when it stops answering."""
+    fault = scenario.cleanup.enter_context(scenario.env.monitoring_unreachable())
+    scenario.values["fault_onset_ms"] = fault.onset_ms
 
 
 @when(parsers.parse("the {role} runner goes offline"))

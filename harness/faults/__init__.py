@@ -2,5 +2,6 @@
 
 from harness.faults.base import Fault
 from harness.faults.runner_offline import RunnerOffline
+from harness.faults.service_paused import ServicePaused
 
-__all__ = ["Fault", "RunnerOffline"]
+__all__ = ["Fault", "RunnerOffline", "ServicePaused"]

@@ -23,7 +23,7 @@ class PrometheusClient:
     def ready(self) -> bool:
         """True when Prometheus reports ready."""
         try:
-            return self._http.get("/-/ready").status_code == 200
+            return self._http.get("/-/ready", timeout=1.0).status_code == 200
         except httpx.HTTPError:
             return False
 

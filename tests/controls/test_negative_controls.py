@@ -18,26 +18,40 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+FAILOVER = "tests/scenarios/test_runner_failover.py"
+
 CONTROLS = [
     pytest.param(
-        "no-failover",
-        "tests/scenarios/test_runner_failover.py",
+        "no-failover", FAILOVER, "primary_runner_is_offline",
         # the job stays queued for the frozen primary, or is handed to it by a long-poll that was in
         # flight when it froze (as on GitHub): either way it does not start on the secondary
         r"did not start on any runner within|started on 'runner-primary', not on the secondary",
         id="no-failover",
     ),
+    pytest.param(
+        "no-health-gate", FAILOVER, "both_runners_are_offline",
+        # no gate: the deploy job sits queued (or is handed to a frozen runner) instead of failing fast
+        r"sits instead of failing fast|job started on 'runner-(primary|secondary)' although no runner",
+        id="no-health-gate",
+    ),
+    pytest.param(
+        "gate-fail-open", FAILOVER, "prometheus_is_unreachable",
+        # fail-open gate: with Prometheus down it deploys on the primary anyway
+        r"job started on 'runner-primary' although no runner",
+        id="gate-fail-open",
+    ),
 ]
 
 
-def run_scenarios(test_file: str, variant: str, out: Path) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """Run a scenario file in a child pytest against pipeline variant `variant`.
+def run_scenarios(test_file: str, select: str, variant: str, out: Path) -> tuple[subprocess.CompletedProcess[str],
+                                                                                 list[str]]:
+    """Run the scenarios of `test_file` matching `-k select` in a child pytest against variant `variant`.
 
     Returns the process and, per failed scenario, the failure message from the JUnit XML
     (it names the exception class: PipelineFinding = finding, other = harness problem).
     """
     junit = out / "junit.xml"
-    cmd = [sys.executable, "-m", "pytest", test_file, f"--pipeline-variant={variant}",
+    cmd = [sys.executable, "-m", "pytest", test_file, "-k", select, f"--pipeline-variant={variant}",
            f"--alluredir={out / 'allure'}", f"--junitxml={junit}", "-p", "no:cacheprovider", "-q"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
     failures = [f.get("message", "") for f in ET.parse(junit).iter() if f.tag in ("failure", "error")] \
@@ -46,13 +60,14 @@ def run_scenarios(test_file: str, variant: str, out: Path) -> tuple[subprocess.C
 
 
 @pytest.mark.docker
-@pytest.mark.parametrize(("variant", "test_file", "expected_finding"), CONTROLS)
-def test_scenario_fails_on_broken_variant(variant: str, test_file: str, expected_finding: str,
+@pytest.mark.parametrize(("variant", "test_file", "select", "expected_finding"), CONTROLS)
+def test_scenario_fails_on_broken_variant(variant: str, test_file: str, select: str, expected_finding: str,
                                           tmp_path: Path) -> None:
-    """The scenario reports a pipeline finding on the broken variant."""
-    proc, failures = run_scenarios(test_file, variant, tmp_path)
+    """The targeted scenario reports a pipeline finding on the broken variant."""
+    proc, failures = run_scenarios(test_file, select, variant, tmp_path)
     output = (proc.stdout + proc.stderr)[-4000:]
     assert proc.returncode == 1, f"expected the scenario to fail on variant {variant}:\n{output}"
+    assert "1 failed" in output and "deselected" in output, f"expected exactly the targeted scenario:\n{output}"
     assert len(failures) == 1, f"expected exactly one failed scenario, got {failures}:\n{output}"
     assert failures[0].startswith("harness.errors.PipelineFinding"), \
         f"the scenario failed, but not with a pipeline finding (harness problem?): {failures[0]}\n{output}"
