@@ -4,6 +4,13 @@ Feature: Production deploys fail over to the secondary runner
   I want a production deploy to run on the pre-approved secondary runner when the primary is down
   So that a dead primary runner never blocks a release
 
+  Scenario: A healthy primary runner takes the production deploy
+    Given a healthy primary and secondary runner
+    When a production deploy of version "1.0.1" is triggered
+    Then the deploy runs on the primary runner
+    And production reports version "1.0.1"
+    And the production state file records "1.0.1" deployed from the primary runner
+
   Scenario: The primary runner is offline when a production deploy is triggered
     Given a healthy primary and secondary runner
     When the primary runner goes offline

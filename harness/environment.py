@@ -7,15 +7,17 @@ target live infrastructure in a maintenance window behind the same interface.
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import docker
 
 from harness.env.engine import ensure_engine
 from harness.env.images import build_images
 from harness.env.progress import Progress
+from harness.errors import PipelineFinding, TopologyError
 from harness.faults.base import Fault
 from harness.faults.runner_offline import RunnerOffline
 from harness.faults.service_paused import ServicePaused
@@ -26,7 +28,7 @@ from harness.observe.prometheus import PrometheusClient
 from harness.pipeline_source import PipelineSource
 from harness.profiles import Profile
 from harness.topology.backend import DockerBackend
-from harness.topology.docker_topology import REPO, DockerTopology
+from harness.topology.docker_topology import REPO, STATE_FILE, DockerTopology
 
 
 class Environment(Protocol):
@@ -50,6 +52,9 @@ class Environment(Protocol):
 
     def monitoring_unreachable(self) -> Fault:
         """A fault that makes Prometheus unreachable for the pipeline."""
+
+    def production_state(self) -> dict[str, Any]:
+        """The pipeline's state file on the production host (current/previous version, runner, ...)."""
 
     def secrets(self) -> list[str]:
         """Secret values that must never appear in logs, artifacts or reports."""
@@ -105,6 +110,18 @@ class DockerEnvironment:
         """Freeze the Prometheus container."""
         return ServicePaused(self.journal, self.backend, self.topology.container_name("prometheus"), "prometheus",
                              self.prometheus.ready)
+
+    def production_state(self) -> dict[str, Any]:
+        """Read the state file inside the production host's container."""
+        container = self.backend.client.containers.get(self.topology.container_name("prod-web-1"))
+        result = container.exec_run(["cat", STATE_FILE])
+        if result.exit_code != 0:
+            raise TopologyError(f"cannot read {STATE_FILE} on the production host: {result.output[-300:]!r}")
+        try:
+            return dict(json.loads(result.output))
+        except ValueError as exc:
+            raise PipelineFinding(f"FINDING: the production state file {STATE_FILE} is not valid JSON: {exc}",
+                                  {"content": result.output.decode(errors="replace")[:2000]}) from exc
 
     def secrets(self) -> list[str]:
         """The deploy key (each line is checked separately by leak checks)."""

@@ -7,9 +7,9 @@ from pytest_bdd import parsers, then, when
 from fixtures.environment import ScenarioState
 from harness.checks.fail_fast import check_fail_fast
 from harness.deploys import DEPLOY_JOB, await_run_completed, await_run_end, run_diagnostics, trigger_deploy
-from harness.errors import Inconclusive, PipelineFinding
+from harness.errors import PipelineFinding
 from harness.report.attach import attach_json
-from harness.types import Verdict
+from harness.report.verdicts import enforce
 
 
 @when(parsers.parse('a production deploy of version "{version}" is triggered'))
@@ -48,17 +48,7 @@ def deploy_fails_fast(scenario: ScenarioState) -> None:
     observed = await_run_end(env, scenario.feed, v["run_id"], v["trigger_ms"] + int(budget * 1000) + 500)
     result = check_fail_fast(scenario.feed.events(), run_id=v["run_id"], job_key=DEPLOY_JOB,
                              trigger_ms=v["trigger_ms"], budget_s=budget, observed_until_ms=observed)
-    env.journal.info("check.fail_fast", result=result.to_dict())
-    attach_json("fail-fast measurement", {"verdict": result.verdict.value, "message": result.message,
-                                          "measured": result.measured, "budget": result.budget,
-                                          "profile": env.profile.name, "timers": env.profile.timers},
-                env.secrets())
-    if result.verdict is Verdict.INCONCLUSIVE:
-        raise Inconclusive(result.message)
-    if result.verdict is Verdict.FAILED:
-        evidence = result.evidence | {"run": run_diagnostics(env, v["run_id"])}
-        attach_json("fail-fast evidence", evidence, env.secrets())
-        raise PipelineFinding(f"FINDING: {result.message}", evidence)
+    enforce(env, result, "fail_fast", v["run_id"])
 
 
 @then(parsers.parse('the diagnosis names "{cause}"'))
@@ -82,6 +72,21 @@ def production_unchanged(scenario: ScenarioState) -> None:
     if served != before:
         raise PipelineFinding(f"FINDING: production serves {served!r}, but the deploy should not have touched it "
                               f"(it served {before!r} before)", {"served": served, "before": before})
+
+
+@then(parsers.parse('the production state file records "{version}" deployed from the {role} runner'))
+def state_file_records(scenario: ScenarioState, version: str, role: str) -> None:
+    """The pipeline's state file advanced: current = version, previous = what production had, runner named."""
+    env = scenario.env
+    state = env.production_state()
+    expected = {"current_version": version, "previous_version": scenario.values["version_before"],
+                "deploy_runner": env.runner_name(role)}
+    actual = {key: state.get(key) for key in expected}
+    env.journal.info("production.state", state=state)
+    attach_json("production state file", state, env.secrets())
+    if actual != expected:
+        raise PipelineFinding(f"FINDING: the production state file records {actual}, expected {expected}",
+                              {"state": state})
 
 
 def _cancel_if_running(scenario: ScenarioState, run_id: int) -> None:

@@ -6,10 +6,10 @@ from pytest_bdd import given, parsers, then, when
 
 from fixtures.environment import ScenarioState
 from harness.checks.failover import check_failover
-from harness.deploys import DEPLOY_JOB, await_job_start, await_seen_unhealthy, run_diagnostics
-from harness.errors import Inconclusive, PipelineFinding
-from harness.report.attach import attach_json
-from harness.types import Verdict
+from harness.checks.placement import check_ran_on
+from harness.deploys import DEPLOY_JOB, await_job_start, await_seen_unhealthy
+from harness.errors import Inconclusive
+from harness.report.verdicts import enforce
 from harness.waiting import WaitTimeout, wait_for
 
 ROLES = ("primary", "secondary")
@@ -50,6 +50,17 @@ def runner_goes_offline(scenario: ScenarioState, role: str) -> None:
     scenario.values["seen_unhealthy_ms"] = await_seen_unhealthy(scenario.env, role, fault.onset_ms)
 
 
+@then(parsers.parse("the deploy runs on the {role} runner"))
+def deploy_runs_on(scenario: ScenarioState, role: str) -> None:
+    """Verdict from the event log: the deploy job started on the runner with `role`."""
+    env, v = scenario.env, scenario.values
+    until_ms = v["trigger_ms"] + int(env.profile.budget("deploy_timeout_s") * 1000)
+    await_job_start(env, scenario.feed, v["run_id"], DEPLOY_JOB, until_ms)
+    result = check_ran_on(scenario.feed.events(), run_id=v["run_id"], job_key=DEPLOY_JOB,
+                          expected_runner=env.runner_name(role), trigger_ms=v["trigger_ms"])
+    enforce(env, result, "placement", v["run_id"])
+
+
 @then("the deploy runs on the secondary runner within the failover budget")
 def deploy_runs_on_secondary(scenario: ScenarioState) -> None:
     """Verdict from the event log: job start on the secondary minus primary seen unhealthy ≤ budget."""
@@ -62,17 +73,7 @@ def deploy_runs_on_secondary(scenario: ScenarioState) -> None:
         expected_runner=env.runner_name("secondary"), fault_onset_ms=v["fault_onset_ms"],
         seen_unhealthy_ms=v["seen_unhealthy_ms"], budget_s=budget, observed_until_ms=observed,
     )
-    env.journal.info("check.failover", result=result.to_dict())
-    attach_json("failover measurement", {"verdict": result.verdict.value, "message": result.message,
-                                         "measured": result.measured, "budget": result.budget,
-                                         "profile": env.profile.name, "timers": env.profile.timers},
-                env.secrets())
-    if result.verdict is Verdict.INCONCLUSIVE:
-        raise Inconclusive(result.message)
-    if result.verdict is Verdict.FAILED:
-        evidence = result.evidence | {"run": run_diagnostics(env, v["run_id"])}
-        attach_json("failover evidence", evidence, env.secrets())
-        raise PipelineFinding(f"FINDING: {result.message}", evidence)
+    enforce(env, result, "failover", v["run_id"])
     v["failover_s"] = result.measured["failover_s"]
 
 

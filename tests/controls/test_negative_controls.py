@@ -22,6 +22,11 @@ FAILOVER = "tests/scenarios/test_runner_failover.py"
 
 CONTROLS = [
     pytest.param(
+        "secondary-first", FAILOVER, "healthy_primary_runner_takes",
+        r"job ran on 'runner-secondary', not on 'runner-primary'",
+        id="secondary-first",
+    ),
+    pytest.param(
         "no-failover", FAILOVER, "primary_runner_is_offline",
         # the job stays queued for the frozen primary, or is handed to it by a long-poll that was in
         # flight when it froze (as on GitHub): either way it does not start on the secondary
