@@ -5,4 +5,5 @@ pytest_plugins = [
     "fixtures.verdicts",
     "steps.runner_steps",
     "steps.deploy_steps",
+    "steps.alert_steps",
 ]

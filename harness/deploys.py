@@ -21,17 +21,22 @@ class GitHubEventFeed:
         self.env = env
         self.cursor = -1
 
+    def catch_up(self) -> None:
+        """Move the cursor past every event so far, without journaling them."""
+        for event in self.env.github.events(after=self.cursor):
+            self.cursor = max(self.cursor, int(event["seq"]))
+
     def poll(self) -> list[dict[str, Any]]:
         """Fetch events newer than the cursor, journal them and return them."""
         new = self.env.github.events(after=self.cursor)
         for event in new:
-            self.env.journal.info("github.event", event=event)
+            self.env.journal.info("github.event", event=event, feed=id(self))
             self.cursor = max(self.cursor, int(event["seq"]))
         return new
 
     def events(self) -> list[dict[str, Any]]:
-        """Every GitHub event journalled so far."""
-        return [e["event"] for e in self.env.journal.entries("github.event")]
+        """Every GitHub event this feed journalled."""
+        return [e["event"] for e in self.env.journal.entries("github.event") if e.get("feed") == id(self)]
 
 
 def await_seen_unhealthy(env: Environment, role: str, onset_ms: int) -> int:

@@ -25,6 +25,7 @@ from harness.journal import Journal
 from harness.observe.github_api import GitHubClient
 from harness.observe.production import ProductionClient
 from harness.observe.prometheus import PrometheusClient
+from harness.observe.sink import SinkClient
 from harness.pipeline_source import PipelineSource
 from harness.profiles import Profile
 from harness.topology.backend import DockerBackend
@@ -40,6 +41,7 @@ class Environment(Protocol):
     github: GitHubClient
     prometheus: PrometheusClient
     production: ProductionClient
+    sink: SinkClient
 
     def runner_name(self, role: str) -> str:
         """GitHub name of the runner with `role` (primary, secondary, ...)."""
@@ -88,6 +90,7 @@ class DockerEnvironment:
         self.github = GitHubClient(endpoints.github, REPO)
         self.prometheus = PrometheusClient(endpoints.prometheus)
         self.production = ProductionClient(endpoints.production)
+        self.sink = SinkClient(endpoints.sink)
 
     @property
     def run_id(self) -> str:
@@ -134,6 +137,6 @@ class DockerEnvironment:
 
     def close(self) -> None:
         """Close clients and remove the topology."""
-        for client in (self.github, self.prometheus, self.production):
+        for client in (self.github, self.prometheus, self.production, self.sink):
             client.close()
         self.topology.stop()

@@ -12,11 +12,12 @@ from harness.errors import ConfigError
 TIMER_KEYS = (
     "scrape_interval_s", "scrape_timeout_s", "evaluation_interval_s", "runner_heartbeat_s",
     "runner_heartbeat_timeout_s", "lease_renew_s", "lease_timeout_s", "queue_timeout_s",
-    "exporter_stale_after_s",
+    "exporter_stale_after_s", "alert_for_scale", "alertmanager_group_wait_s", "alertmanager_group_interval_s",
+    "alertmanager_repeat_interval_s",
 )
 BUDGET_KEYS = (
     "failover_budget_s", "fail_fast_budget_s", "unhealthy_detection_timeout_s", "deploy_timeout_s",
-    "runner_ready_timeout_s",
+    "runner_ready_timeout_s", "alert_dispatch_margin_s",
 )
 
 

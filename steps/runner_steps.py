@@ -46,8 +46,9 @@ def runner_goes_offline(scenario: ScenarioState, role: str) -> None:
     """Inject the fault (reverted at scenario end) and wait until monitoring sees it."""
     fault = scenario.cleanup.enter_context(scenario.env.runner_offline(role))
     assert fault.onset_ms is not None
-    scenario.values["fault_onset_ms"] = fault.onset_ms
-    scenario.values["seen_unhealthy_ms"] = await_seen_unhealthy(scenario.env, role, fault.onset_ms)
+    scenario.values.setdefault("fault_onset_ms", fault.onset_ms)
+    scenario.values.setdefault("faults", {})[role] = fault
+    scenario.values.setdefault("seen_unhealthy_ms", await_seen_unhealthy(scenario.env, role, fault.onset_ms))
 
 
 @then(parsers.parse("the deploy runs on the {role} runner"))

@@ -18,6 +18,11 @@ def first_unhealthy_ms(samples: Sequence[tuple[float, float]], after_ms: int) ->
     return None
 
 
+def down_seconds(samples: Sequence[tuple[float, float]], start_ms: int, end_ms: int, step_s: float) -> float:
+    """How long a target was seen down between `start_ms` and `end_ms`: 0-valued samples times the step."""
+    return sum(step_s for ts, value in samples if start_ms <= ts * 1000 <= end_ms and value == 0)
+
+
 def job_events(events: Sequence[dict[str, Any]], job_key: str, run_id: int | None = None) -> list[dict[str, Any]]:
     """Events of one job (by workflow job key), optionally of one run."""
     return [e for e in events if e.get("job_key") == job_key and (run_id is None or e.get("run_id") == run_id)]

@@ -63,6 +63,10 @@ class Fault(abc.ABC):
         self.onset_ms = entry["ts_ms"]
         return self
 
+    def revert_now(self) -> None:
+        """End the fault window early (e.g. "the runner comes back"); exiting later is then a no-op."""
+        self._revert_shielded()
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._revert_shielded()

@@ -45,6 +45,16 @@ class PrometheusClient:
             return []
         return [(float(ts), float(value)) for ts, value in result[0]["values"]]
 
+    def alertmanagers_active(self) -> int:
+        """How many Alertmanagers Prometheus currently sends alerts to."""
+        response = self._http.get("/api/v1/alertmanagers")
+        return len(response.json()["data"]["activeAlertmanagers"])
+
+    def series_samples(self, selector: str, window_s: float) -> list[dict[str, Any]]:
+        """Every series matching `selector` over the last `window_s`, with raw (ts, value) samples."""
+        return [{"metric": r["metric"], "values": [(float(t), float(v)) for t, v in r["values"]]}
+                for r in self.query(f"{selector}[{max(1, int(window_s))}s]")]
+
     def targets(self) -> list[dict[str, Any]]:
         """Active scrape targets."""
         response = self._http.get("/api/v1/targets", params={"state": "active"})

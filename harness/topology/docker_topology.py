@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
-from harness.errors import HarnessError, TopologyError
+from harness.errors import ConfigError, HarnessError, TopologyError
 from harness.journal import Journal
 from harness.pipeline_source import PipelineSource
 from harness.profiles import Profile
+from harness.promdur import format_duration, parse_duration
 from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, DockerBackend
 from harness.topology.cleanup import cleanup, leftovers
 from harness.topology.ssh_material import SshMaterial, make_ssh_material
@@ -64,6 +66,8 @@ class Endpoints:
 
     github: str = ""
     prometheus: str = ""
+    alertmanager: str = ""
+    sink: str = ""
     production: str = ""
 
 
@@ -200,7 +204,12 @@ class DockerTopology:
         prod.with_copy_into_container(ssh.user_ca_pub.encode() + b"\n", "/etc/ssh/dch/user_ca.pub")
         prod.with_copy_into_container(ssh.host_key_path.read_bytes(), "/etc/ssh/dch/host_ed25519", 0o600)
         prod.with_copy_into_container(ssh.host_cert_path.read_bytes(), "/etc/ssh/dch/host_ed25519-cert.pub")
-        components = {"github": github, "prometheus": prometheus, "prod-web-1": prod}
+        alertmanager = self._base("alertmanager", "alertmanager").with_local_ports(9093)
+        alertmanager.with_copy_into_container(self._alertmanager_config(), "/etc/dch/alertmanager.yml")
+        sink = self._base("webhook-sink", "github").with_local_ports(8080)
+        sink.with_command(["python3", "-m", "harness.sink.server", "--port", "8080"])
+        components = {"github": github, "prometheus": prometheus, "alertmanager": alertmanager,
+                      "webhook-sink": sink, "prod-web-1": prod}
         for runner in self.runners:
             c = self._base(runner.name, "runner").with_local_ports(9102)
             c.with_envs(
@@ -234,8 +243,23 @@ class DockerTopology:
         out = {"/etc/dch/prometheus.yml": yaml.safe_dump(config).encode()}
         for rel, path in files.items():
             if rel.startswith("monitoring/rules/") and rel.endswith((".yml", ".yaml")):
-                out[f"/etc/dch/rules/{Path(rel).name}"] = path.read_bytes()
+                out[f"/etc/dch/rules/{Path(rel).name}"] = scale_rule_file(path, t["alert_for_scale"])
         return out
+
+    def _alertmanager_config(self) -> bytes:
+        """The pipeline's Alertmanager routing, with only the profile's timers changed."""
+        files = self.pipeline.files()
+        key = "monitoring/alertmanager.yml"
+        if key not in files:
+            raise TopologyError(f"the pipeline has no {key}: alerts would reach no one")
+        config = yaml.safe_load(files[key].read_text())
+        t = self.profile.timers
+        config.setdefault("route", {}).update({
+            "group_wait": format_duration(t["alertmanager_group_wait_s"]),
+            "group_interval": format_duration(t["alertmanager_group_interval_s"]),
+            "repeat_interval": format_duration(t["alertmanager_repeat_interval_s"]),
+        })
+        return yaml.safe_dump(config).encode()
 
     # ---- readiness and configuration ----------------------------------------
     def _wait_ready(self) -> None:
@@ -247,6 +271,8 @@ class DockerTopology:
         self.endpoints.github = c["github"].local_url(8000)
         self.endpoints.prometheus = c["prometheus"].local_url(9090)
         self.endpoints.production = c["prod-web-1"].local_url(8080)
+        self.endpoints.alertmanager = c["alertmanager"].local_url(9093)
+        self.endpoints.sink = c["webhook-sink"].local_url(8080)
         timeout = self.profile.budget("runner_ready_timeout_s")
         github = GitHubClient(self.endpoints.github, REPO)
         prometheus = PrometheusClient(self.endpoints.prometheus)
@@ -254,6 +280,8 @@ class DockerTopology:
         try:
             self._await(github.healthy, "simulated GitHub API", timeout)
             self._await(prometheus.ready, "Prometheus ready", timeout)
+            self._await(lambda: _http_ok(f"{self.endpoints.alertmanager}/-/ready"), "Alertmanager ready", timeout)
+            self._await(lambda: _http_ok(f"{self.endpoints.sink}/healthz"), "webhook sink ready", timeout)
             self._await(lambda: production.version() == INITIAL_VERSION, "production app serving 1.0.0", timeout)
             assert self.ssh is not None
             github.upload_repository(self.pipeline.tarball())
@@ -267,6 +295,8 @@ class DockerTopology:
                         f"runners {sorted(names)} online in GitHub", timeout)
             self._await(lambda: len([x for x in prometheus.targets() if x["health"] == "up"]) >= len(names),
                         "every runner exporter scraped by Prometheus", timeout)
+            self._await(lambda: prometheus.alertmanagers_active() > 0, "Prometheus connected to Alertmanager",
+                        timeout)
         finally:
             github.close()
             prometheus.close()
@@ -285,3 +315,22 @@ class DockerTopology:
             return container.logs(tail=lines).decode(errors="replace")
         except Exception as exc:
             return f"<no logs: {exc}>"
+
+
+def scale_rule_file(path: Path, scale: float) -> bytes:
+    """A Prometheus rule file with every alert's `for` multiplied by `scale` (profiles compress timers)."""
+    if scale == 1:
+        return path.read_bytes()
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"alert rule file {path} is not valid YAML: {exc}") from exc
+    for group in data.get("groups", []):
+        for rule in group.get("rules", []):
+            if "for" in rule:
+                rule["for"] = format_duration(parse_duration(rule["for"]) * scale)
+    return yaml.safe_dump(data, sort_keys=False).encode()
+
+
+def _http_ok(url: str) -> bool:
+    return httpx.get(url, timeout=1.0).status_code == 200

@@ -19,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 FAILOVER = "tests/scenarios/test_runner_failover.py"
+ALERTS = "tests/scenarios/test_runner_alerts.py"
 
 CONTROLS = [
     pytest.param(
@@ -44,6 +45,21 @@ CONTROLS = [
         # fail-open gate: with Prometheus down it deploys on the primary anyway
         r"job started on 'runner-primary' although no runner",
         id="gate-fail-open",
+    ),
+    pytest.param(
+        "alert-wrong-metric", ALERTS, "offline_primary_runner_pages",
+        r"did not reach the on-call within its .* budget: it never even went pending",
+        id="alert-wrong-metric",
+    ),
+    pytest.param(
+        "alert-for-too-long", ALERTS, "offline_primary_runner_pages",
+        r"did not reach the on-call within its .* budget: it went pending but never fired",
+        id="alert-for-too-long",
+    ),
+    pytest.param(
+        "alert-no-for", ALERTS, "blip_shorter",
+        r"blip, shorter than the alert's `for`, paged the on-call",
+        id="alert-no-for",
     ),
 ]
 

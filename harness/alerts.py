@@ -1,0 +1,59 @@
+"""Follow what reaches the on-call (webhook sink) and Prometheus' alert states; journal all of it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from harness.checks.alerting import first_state_ms, notifications
+from harness.claims import AlertClaim
+from harness.environment import Environment
+
+
+class OnCallFeed:
+    """Copies the webhook sink's messages into the journal, once per message."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.cursor = -1
+
+    def catch_up(self) -> None:
+        """Move the cursor past everything received so far, without journaling it."""
+        for message in self.env.sink.messages(after=self.cursor):
+            self.cursor = max(self.cursor, int(message["seq"]))
+
+    def poll(self) -> list[dict[str, Any]]:
+        """Fetch messages newer than the cursor, journal them and return them."""
+        new = self.env.sink.messages(after=self.cursor)
+        for message in new:
+            self.env.journal.info("oncall.message", message=message, feed=id(self))
+            self.cursor = max(self.cursor, int(message["seq"]))
+        return new
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Every on-call message this feed journalled."""
+        return [e["message"] for e in self.env.journal.entries("oncall.message") if e.get("feed") == id(self)]
+
+
+def await_notification(feed: OnCallFeed, claim: AlertClaim, status: str, after_ms: int, until_ms: int) -> int:
+    """Follow the sink until a `status` notification for `claim` arrives after `after_ms`, or `until_ms`.
+
+    Returns the wall-clock time (ms) up to which the sink was observed.
+    """
+    while True:
+        now_ms = int(time.time() * 1000)
+        feed.poll()
+        if any(n["received_ms"] >= after_ms for n in notifications(feed.messages(), claim, status)):
+            return now_ms
+        if now_ms >= until_ms:
+            return now_ms
+        time.sleep(0.1)
+
+
+def alert_states(env: Environment, claim: AlertClaim, since_ms: int) -> dict[str, int | None]:
+    """When Prometheus first had `claim` pending and firing since `since_ms` (from its ALERTS series)."""
+    labels = ",".join([f'alertname="{claim.alertname}"', *(f'{k}="{v}"' for k, v in claim.labels)])
+    window = max(1.0, time.time() - since_ms / 1000 + 5)
+    series = env.prometheus.series_samples(f"ALERTS{{{labels}}}", window)
+    return {"pending_ms": first_state_ms(series, "pending", since_ms),
+            "firing_ms": first_state_ms(series, "firing", since_ms)}

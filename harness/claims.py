@@ -1,0 +1,41 @@
+"""The spec's named parameters for alerts (pipeline-spec.md, US2), as immutable data.
+
+Budgets are derived from these, never from the pipeline's own rules: a rule whose `for`
+drifted from the spec is exactly what the harness must catch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class AlertClaim:
+    """One alert of the canonical set: its name, the labels that identify it, `for` and severity."""
+
+    alertname: str
+    labels: tuple[tuple[str, str], ...]
+    for_s: float
+    severity: str
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        """True when an alert's labels identify this claim."""
+        return labels.get("alertname") == self.alertname and all(labels.get(k) == v for k, v in self.labels)
+
+
+ALERT_CLAIMS: tuple[AlertClaim, ...] = (
+    AlertClaim("RunnerOffline", (("runner", "primary"),), 300, "critical"),
+    AlertClaim("RunnerOffline", (("runner", "secondary"),), 600, "warning"),
+    AlertClaim("BothRunnersOffline", (), 60, "critical"),
+)
+
+
+def alert_claim(alertname: str, runner: str | None = None) -> AlertClaim:
+    """The claim for `alertname` (for the runner `runner`, when the alert is per runner)."""
+    for claim in ALERT_CLAIMS:
+        if claim.alertname == alertname and (runner is None or ("runner", runner) in claim.labels):
+            return claim
+    raise ConfigError(f"no alert claim {alertname!r} for runner {runner!r}; known: "
+                      f"{sorted({c.alertname for c in ALERT_CLAIMS})}")
