@@ -2,7 +2,8 @@
 
 Runs the real Gherkin scenario in a child pytest against a broken variant of the pipeline
 (pipeline/variants/<name>) and requires a pipeline finding: not a pass, and not an
-inconclusive harness error. The reference pipeline passing the same scenario is shown by
+inconclusive harness error. The child runs start together, DCH_CONTROL_PARALLELISM (3) at a time.
+The reference pipeline passing the same scenario is shown by
 tests/scenarios in the same test run.
 """
 
@@ -12,9 +13,13 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from harness.settings import setting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,8 +69,10 @@ CONTROLS = [
 ]
 
 
-def run_scenarios(test_file: str, select: str, variant: str, out: Path) -> tuple[subprocess.CompletedProcess[str],
-                                                                                 list[str]]:
+ControlRun = tuple[subprocess.CompletedProcess[str], list[str]]
+
+
+def run_scenarios(test_file: str, select: str, variant: str, out: Path) -> ControlRun:
     """Run the scenarios of `test_file` matching `-k select` in a child pytest against variant `variant`.
 
     Returns the process and, per failed scenario, the failure message from the JUnit XML
@@ -80,12 +87,24 @@ def run_scenarios(test_file: str, select: str, variant: str, out: Path) -> tuple
     return proc, failures
 
 
+@pytest.fixture(scope="module")
+def control_runs(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[ControlRun]]]:
+    """Start every selected control's child run at once (each has its own topology), a few in parallel."""
+    selected = [item.callspec.params for item in request.session.items
+                if item.originalname == "test_scenario_fails_on_broken_variant"]
+    workers = int(setting("control_parallelism", "3") or 3)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield {p["variant"]: pool.submit(run_scenarios, p["test_file"], p["select"], p["variant"],
+                                         tmp_path_factory.mktemp(p["variant"])) for p in selected}
+
+
 @pytest.mark.docker
 @pytest.mark.parametrize(("variant", "test_file", "select", "expected_finding"), CONTROLS)
 def test_scenario_fails_on_broken_variant(variant: str, test_file: str, select: str, expected_finding: str,
-                                          tmp_path: Path) -> None:
+                                          control_runs: dict[str, Future[ControlRun]]) -> None:
     """The targeted scenario reports a pipeline finding on the broken variant."""
-    proc, failures = run_scenarios(test_file, select, variant, tmp_path)
+    proc, failures = control_runs[variant].result()
     output = (proc.stdout + proc.stderr)[-4000:]
     assert proc.returncode == 1, f"expected the scenario to fail on variant {variant}:\n{output}"
     assert "1 failed" in output and "deselected" in output, f"expected exactly the targeted scenario:\n{output}"
