@@ -34,8 +34,11 @@ ALERT_CLAIMS: tuple[AlertClaim, ...] = (
 
 def alert_claim(alertname: str, runner: str | None = None) -> AlertClaim:
     """The claim for `alertname` (for the runner `runner`, when the alert is per runner)."""
-    for claim in ALERT_CLAIMS:
-        if claim.alertname == alertname and (runner is None or ("runner", runner) in claim.labels):
-            return claim
+    candidates = [c for c in ALERT_CLAIMS if c.alertname == alertname]
+    per_runner = [c for c in candidates if ("runner", runner) in c.labels]
+    if per_runner:
+        return per_runner[0]
+    if len(candidates) == 1 and not any(k == "runner" for k, _ in candidates[0].labels):
+        return candidates[0]  # not a per-runner alert: the runner does not select it
     raise ConfigError(f"no alert claim {alertname!r} for runner {runner!r}; known: "
                       f"{sorted({c.alertname for c in ALERT_CLAIMS})}")

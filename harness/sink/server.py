@@ -62,7 +62,11 @@ def make_handler(inbox: Inbox) -> type[BaseHTTPRequestHandler]:
             if url.path == "/healthz":
                 self._reply(200, {"ok": True})
             elif url.path == "/_sink/messages":
-                after = int(parse_qs(url.query).get("after", ["-1"])[0])
+                try:
+                    after = int(parse_qs(url.query).get("after", ["-1"])[0])
+                except ValueError:
+                    self._reply(400, {"error": "after must be an integer sequence number"})
+                    return
                 self._reply(200, {"messages": inbox.after(after)})
             else:
                 self._reply(404, {"error": "not found"})

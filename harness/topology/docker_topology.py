@@ -252,13 +252,20 @@ class DockerTopology:
         key = "monitoring/alertmanager.yml"
         if key not in files:
             raise TopologyError(f"the pipeline has no {key}: alerts would reach no one")
-        config = yaml.safe_load(files[key].read_text())
+        try:
+            config = yaml.safe_load(files[key].read_text())
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{key} of the pipeline is not valid YAML: {exc}") from exc
+        if not isinstance(config, dict) or not isinstance(config.get("route"), dict):
+            raise ConfigError(f"{key} of the pipeline has no 'route' mapping: alerts would reach no one")
         t = self.profile.timers
-        config.setdefault("route", {}).update({
+        timers = {
             "group_wait": format_duration(t["alertmanager_group_wait_s"]),
             "group_interval": format_duration(t["alertmanager_group_interval_s"]),
             "repeat_interval": format_duration(t["alertmanager_repeat_interval_s"]),
-        })
+        }
+        config["route"].update(timers)
+        _override_child_timers(config["route"].get("routes") or [], timers)
         return yaml.safe_dump(config).encode()
 
     # ---- readiness and configuration ----------------------------------------
@@ -317,6 +324,15 @@ class DockerTopology:
             return f"<no logs: {exc}>"
 
 
+def _override_child_timers(routes: list[dict[str, Any]], timers: dict[str, str]) -> None:
+    """Child routes that set their own timers get the profile's (a child's timers beat its parent's)."""
+    for route in routes:
+        for key in timers:
+            if key in route:
+                route[key] = timers[key]
+        _override_child_timers(route.get("routes") or [], timers)
+
+
 def scale_rule_file(path: Path, scale: float) -> bytes:
     """A Prometheus rule file with every alert's `for` multiplied by `scale` (profiles compress timers)."""
     if scale == 1:
@@ -325,10 +341,13 @@ def scale_rule_file(path: Path, scale: float) -> bytes:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"alert rule file {path} is not valid YAML: {exc}") from exc
-    for group in data.get("groups", []):
-        for rule in group.get("rules", []):
-            if "for" in rule:
-                rule["for"] = format_duration(parse_duration(rule["for"]) * scale)
+    if not isinstance(data, dict) or not isinstance(data.get("groups", []), list):
+        raise ConfigError(f"alert rule file {path} must be a mapping with a 'groups' list")
+    for group in data.get("groups") or []:
+        for rule in (group or {}).get("rules") or []:
+            for key in ("for", "keep_firing_for"):
+                if key in rule:
+                    rule[key] = format_duration(parse_duration(rule[key]) * scale)
     return yaml.safe_dump(data, sort_keys=False).encode()
 
 

@@ -139,3 +139,44 @@ def test_missing_alertmanager_config_is_a_topology_error(tmp_path: Path) -> None
     (repo / "monitoring/alertmanager.yml").unlink()
     with pytest.raises(TopologyError, match=r"monitoring/alertmanager\.yml"):
         topology("nightly", repo)._alertmanager_config()
+
+
+def route_nodes(route: dict[str, Any]) -> list[dict[str, Any]]:
+    """`route` and every route nested under it."""
+    return [route, *(node for child in route.get("routes", []) for node in route_nodes(child))]
+
+
+def test_child_routes_do_not_keep_production_timers(tmp_path: Path) -> None:
+    """A child route's own timers override the root's in Alertmanager: they must follow the profile too."""
+    repo = tmp_path / "pipeline"
+    shutil.copytree(ROOT / "pipeline", repo)
+    (repo / "monitoring/alertmanager.yml").write_text(
+        "route:\n"
+        "  receiver: oncall\n"
+        "  group_by: [alertname, runner]\n"
+        "  group_wait: 30s\n"
+        "  group_interval: 5m\n"
+        "  repeat_interval: 4h\n"
+        "  routes:\n"
+        "    - receiver: pager\n"
+        "      matchers: ['severity=\"critical\"']\n"
+        "      group_wait: 30s\n"
+        "      group_interval: 5m\n"
+        "      repeat_interval: 4h\n"
+        "      routes:\n"
+        "        - receiver: pager\n"
+        "          matchers: ['runner=\"primary\"']\n"
+        "          group_wait: 45s\n"
+        "receivers:\n"
+        "  - name: oncall\n"
+        "    webhook_configs: [{url: 'http://webhook-sink:8080/oncall', send_resolved: true}]\n"
+        "  - name: pager\n"
+        "    webhook_configs: [{url: 'http://webhook-sink:8080/pager', send_resolved: true}]\n"
+    )
+    config = yaml.safe_load(topology("nightly", repo)._alertmanager_config())
+    expected = {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "60s"}
+    nodes = route_nodes(config["route"])
+    assert [n["receiver"] for n in nodes] == ["oncall", "pager", "pager"]  # the routing tree is kept
+    assert nodes[2]["matchers"] == ['runner="primary"']
+    stale = [{k: n[k] for k in TIMERS if k in n and n[k] != expected[k]} for n in nodes]
+    assert stale == [{}, {}, {}], "a route keeps the pipeline's production timers instead of the profile's"
