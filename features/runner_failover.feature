@@ -18,6 +18,14 @@ Feature: Production deploys fail over to the secondary runner
     Then the deploy runs on the secondary runner within the failover budget
     And production reports version "1.1.0"
 
+  Scenario: A primary runner cut off from GitHub is reported unhealthy and the deploy fails over
+    Given a healthy primary and secondary runner
+    When the primary runner is cut off from GitHub
+    Then monitoring reports the primary runner unhealthy within the detection budget
+    When a production deploy of version "1.1.5" is triggered
+    Then the deploy runs on the secondary runner within the failover budget
+    And production reports version "1.1.5"
+
   Scenario: Both runners are offline: the deploy fails fast and names the cause
     Given a healthy primary and secondary runner
     When the primary runner goes offline

@@ -19,6 +19,7 @@ from harness.env.images import build_images
 from harness.env.progress import Progress
 from harness.errors import PipelineFinding, TopologyError
 from harness.faults.base import Fault
+from harness.faults.partition import NetworkPartition
 from harness.faults.runner_offline import RunnerOffline
 from harness.faults.service_paused import ServicePaused
 from harness.journal import Journal
@@ -54,6 +55,12 @@ class Environment(Protocol):
 
     def monitoring_unreachable(self) -> Fault:
         """A fault that makes Prometheus unreachable for the pipeline."""
+
+    def runner_cut_off_from_github(self, role: str) -> Fault:
+        """A fault that partitions the runner with `role` from GitHub (Prometheus still reaches it)."""
+
+    def runner_status_selector(self, role: str) -> str:
+        """PromQL selector of the runner's own health report (the exporter's runner_status)."""
 
     def production_state(self) -> dict[str, Any]:
         """The pipeline's state file on the production host (current/previous version, runner, ...)."""
@@ -109,6 +116,17 @@ class DockerEnvironment:
         """Freeze the runner's container."""
         return RunnerOffline(self.journal, self.backend, self.topology.runner_container(role), role)
 
+    def runner_cut_off_from_github(self, role: str) -> Fault:
+        """iptables DROP between the runner and the github container, inside the runner's netns."""
+        return NetworkPartition(self.journal, self.backend, self.topology.runner_container(role),
+                                self.topology.container_name("github"), "github",
+                                ["curl", "-sS", "-m", "2", "-o", "/dev/null", "http://github:8000/healthz"],
+                                tag=f"dch-{self.run_id}-partition")
+
+    def runner_status_selector(self, role: str) -> str:
+        """The exporter's runner_status for the runner."""
+        return f'runner_status{{job="github-runners",runner="{role}"}}'
+
     def monitoring_unreachable(self) -> Fault:
         """Freeze the Prometheus container."""
         return ServicePaused(self.journal, self.backend, self.topology.container_name("prometheus"), "prometheus",
@@ -131,9 +149,15 @@ class DockerEnvironment:
         return self.topology.ssh.secrets if self.topology.ssh else []
 
     def leftovers(self) -> list[str]:
-        """Paused containers of this run."""
-        return [f"{c.name} is paused" for c in self.backend.list_containers(self.topology.labels)
-                if c.status == "paused"]
+        """Paused containers of this run, and iptables rules this run added in its runners."""
+        found = [f"{c.name} is paused" for c in self.backend.list_containers(self.topology.labels)
+                 if c.status == "paused"]
+        for role in ("primary", "secondary"):
+            container = self.topology.runner_container(role)
+            code, out = self.backend.netns_exec(container, ["iptables", "-S"])
+            found += [f"{container}: stray rule {line}" for line in out.splitlines()
+                      if code == 0 and f"dch-{self.run_id}" in line]
+        return found
 
     def close(self) -> None:
         """Close clients and remove the topology."""

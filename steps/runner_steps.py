@@ -8,6 +8,7 @@ from fixtures.environment import ScenarioState
 from harness.checks.failover import check_failover
 from harness.checks.placement import check_ran_on
 from harness.deploys import DEPLOY_JOB, await_job_start, await_seen_unhealthy
+from harness.detection import observe_detection
 from harness.errors import Inconclusive
 from harness.report.verdicts import enforce
 from harness.waiting import WaitTimeout, wait_for
@@ -32,6 +33,24 @@ def healthy_runners(scenario: ScenarioState) -> None:
     scenario.values["version_before"] = env.production.version()
     env.journal.info("precondition.runners_healthy", roles=list(ROLES),
                      production_version=scenario.values["version_before"])
+
+
+@when(parsers.parse("the {role} runner is cut off from GitHub"))
+def runner_cut_off(scenario: ScenarioState, role: str) -> None:
+    """Partition the runner from GitHub only: Prometheus still scrapes its exporter."""
+    fault = scenario.cleanup.enter_context(scenario.env.runner_cut_off_from_github(role))
+    assert fault.onset_ms is not None
+    scenario.values.setdefault("fault_onset_ms", fault.onset_ms)
+    scenario.values.setdefault("faults", {})[role] = fault
+
+
+@then(parsers.parse("monitoring reports the {role} runner unhealthy within the detection budget"))
+def monitoring_reports_unhealthy(scenario: ScenarioState, role: str) -> None:
+    """Verdict from Prometheus samples of the exporter's runner_status: a 0 within the detection budget."""
+    env = scenario.env
+    result = observe_detection(env, role, scenario.values["faults"][role].onset_ms)
+    enforce(env, result, "detection")
+    scenario.values.setdefault("seen_unhealthy_ms", result.measured["seen_unhealthy_ms"])
 
 
 @when("Prometheus becomes unreachable")

@@ -18,6 +18,33 @@ def first_unhealthy_ms(samples: Sequence[tuple[float, float]], after_ms: int) ->
     return None
 
 
+def detection_budget(profile_timers: dict[str, float], margin_s: float = 2.0) -> float:
+    """Worst case for the exporter to report a runner that lost GitHub: stale threshold + one heartbeat
+    + one scrape (interval and timeout) + a margin."""
+    t = profile_timers
+    return t["exporter_stale_after_s"] + t["runner_heartbeat_s"] + t["scrape_interval_s"] + t["scrape_timeout_s"] \
+        + margin_s
+
+
+def check_detected(samples: Sequence[tuple[float, float]], *, onset_ms: int, budget_s: float,
+                   observed_until_ms: int, what: str) -> CheckResult:
+    """Verdict: monitoring reported the runner unhealthy (a 0 sample) within `budget_s` of the fault."""
+    claim = f"US2: monitoring reports {what} within the detection budget"
+    first = first_unhealthy_ms(samples, onset_ms)
+    budget = {"detection_budget_s": round(budget_s, 3)}
+    if first is None or first > onset_ms + budget_s * 1000:
+        if first is None and observed_until_ms < onset_ms + budget_s * 1000:
+            return CheckResult(claim, Verdict.INCONCLUSIVE, "observation ended before the detection budget elapsed",
+                               {}, budget)
+        return CheckResult(claim, Verdict.FAILED,
+                           f"monitoring still reported {what} healthy {budget_s:g} s after the fault "
+                           "(an exporter that only checks the runner service process is blind to this)",
+                           {}, budget, {"samples": list(samples)[-30:]})
+    seconds = round((first - onset_ms) / 1000, 3)
+    return CheckResult(claim, Verdict.PASSED, f"monitoring reported {what} unhealthy {seconds:.3f} s after the "
+                       f"fault (budget {budget_s:g} s)", {"detection_s": seconds, "seen_unhealthy_ms": first}, budget)
+
+
 def down_seconds(samples: Sequence[tuple[float, float]], start_ms: int, end_ms: int, step_s: float) -> float:
     """How long a target was seen down between `start_ms` and `end_ms`: 0-valued samples times the step."""
     return sum(step_s for ts, value in samples if start_ms <= ts * 1000 <= end_ms and value == 0)

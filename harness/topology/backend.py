@@ -6,6 +6,7 @@ Faults and cleanup call this interface only, so tests can pass `FakeContainerBac
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,6 +50,15 @@ class ContainerBackend(Protocol):
 
     def remove_network(self, network_id: str) -> None:
         """Remove a network."""
+
+    def ip_address(self, name: str) -> str:
+        """The container's IP address on its (first) network."""
+
+    def exec(self, name: str, argv: list[str], timeout_s: float = 10.0) -> tuple[int, str]:
+        """Run `argv` inside the container; return exit code and output."""
+
+    def netns_exec(self, name: str, argv: list[str]) -> tuple[int, str]:
+        """Run a host binary (`argv`, e.g. iptables) inside the container's network namespace."""
 
 
 def _filters(labels: dict[str, str]) -> dict[str, list[str]]:
@@ -103,3 +113,25 @@ class DockerBackend:
             pass
         except DockerException:
             raise
+
+    def ip_address(self, name: str) -> str:
+        """IP on the first network the container is attached to."""
+        networks = self.client.containers.get(name).attrs["NetworkSettings"]["Networks"]
+        for settings in networks.values():
+            if settings.get("IPAddress"):
+                return str(settings["IPAddress"])
+        raise DockerException(f"container {name} has no IP address")
+
+    def exec(self, name: str, argv: list[str], timeout_s: float = 10.0) -> tuple[int, str]:
+        """docker exec, bounded by `timeout` inside the container."""
+        result = self.client.containers.get(name).exec_run(["timeout", f"{timeout_s:g}", *argv])
+        return int(result.exit_code), result.output.decode(errors="replace")
+
+    def netns_exec(self, name: str, argv: list[str]) -> tuple[int, str]:
+        """nsenter into the container's network namespace (needs root on the engine's host)."""
+        pid = self.client.containers.get(name).attrs["State"]["Pid"]
+        if not pid:
+            raise DockerException(f"container {name} is not running")
+        proc = subprocess.run(["nsenter", "-t", str(pid), "-n", *argv], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=30)
+        return proc.returncode, proc.stdout + proc.stderr

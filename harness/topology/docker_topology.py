@@ -210,8 +210,10 @@ class DockerTopology:
         sink.with_command(["python3", "-m", "harness.sink.server", "--port", "8080"])
         components = {"github": github, "prometheus": prometheus, "alertmanager": alertmanager,
                       "webhook-sink": sink, "prod-web-1": prod}
+        exporter = self._exporter_source()
         for runner in self.runners:
             c = self._base(runner.name, "runner").with_local_ports(9102)
+            c.with_copy_into_container(exporter, "/opt/exporter/runner_exporter.py", 0o755)
             c.with_envs(
                 GITHUB_URL="http://github:8000",
                 RUNNER_NAME=runner.name,
@@ -225,6 +227,14 @@ class DockerTopology:
             )
             components[runner.name] = c
         return components
+
+    def _exporter_source(self) -> bytes:
+        """The pipeline's runner exporter (part of the system under test, so a variant may change it)."""
+        key = "runner-exporter/runner_exporter.py"
+        files = self.pipeline.files()
+        if key not in files:
+            raise TopologyError(f"the pipeline has no {key}: runners would export no health metrics")
+        return files[key].read_bytes()
 
     def _prometheus_files(self) -> dict[str, bytes]:
         """The pipeline's scrape config and rules, with only the profile's timers changed."""

@@ -15,6 +15,10 @@ class FakeContainerBackend:
     networks: dict[str, dict[str, str]] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
     fail_pause: bool = False
+    ips: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, list[str]] = field(default_factory=dict)  # container -> iptables rules (-A form)
+    reachable: dict[tuple[str, str], bool] = field(default_factory=dict)  # (container, ip) -> reachable
+    ignore_iptables: bool = False  # simulate a kernel that silently ignores the rules
 
     def add(self, name: str, labels: dict[str, str], status: str = "running") -> None:
         """Register a container."""
@@ -58,3 +62,33 @@ class FakeContainerBackend:
         """Forget a network."""
         self.calls.append(("remove_network", network_id))
         self.networks.pop(network_id, None)
+
+    def ip_address(self, name: str) -> str:
+        """The IP registered for `name`."""
+        return self.ips[name]
+
+    def exec(self, name: str, argv: list[str], timeout_s: float = 10.0) -> tuple[int, str]:
+        """Probes from `name` fail while a DROP rule is in place there (unless iptables is 'ignored')."""
+        self.calls.append(("exec", name))
+        blocked = any("-j DROP" in r for r in self.rules.get(name, [])) and not self.ignore_iptables
+        return (7, "connection timed out") if blocked else (0, "ok")
+
+    def netns_exec(self, name: str, argv: list[str]) -> tuple[int, str]:
+        """A tiny iptables: -I/-A add, -D delete, -S list."""
+        self.calls.append(("netns_exec", name))
+        rules = self.rules.setdefault(name, [])
+        args = [a for a in argv if a != "-w"]
+        if args[:1] != ["iptables"]:
+            return 127, "only iptables is faked"
+        op, rest = args[1], " ".join(args[2:])
+        if op in ("-I", "-A"):
+            rules.append(f"-A {rest}")
+            return 0, ""
+        if op == "-D":
+            if f"-A {rest}" in rules:
+                rules.remove(f"-A {rest}")
+                return 0, ""
+            return 1, "Bad rule (does a matching rule exist in that chain?)"
+        if op == "-S":
+            return 0, "\n".join(["-P INPUT ACCEPT", "-P OUTPUT ACCEPT", *rules])
+        return 2, f"unsupported {op}"

@@ -172,3 +172,30 @@ def test_no_zero_after_onset_is_none() -> None:
 @pytest.mark.parametrize(("ts", "expected"), [(ONSET_S + 1.0004, ONSET + 1_000), (ONSET_S + 1.0006, ONSET + 1_001)])
 def test_timestamps_are_rounded_to_ms(ts: float, expected: int) -> None:
     assert first_unhealthy_ms([(ts, 0.0)], ONSET) == expected
+
+
+def test_detection_budget_adds_stale_threshold_heartbeat_and_scrape() -> None:
+    from harness.checks.failover import detection_budget
+
+    timers = {"exporter_stale_after_s": 5.0, "runner_heartbeat_s": 1.0, "scrape_interval_s": 1.0,
+              "scrape_timeout_s": 1.0}
+    assert detection_budget(timers) == 10.0
+    assert detection_budget(timers, margin_s=0) == 8.0
+
+
+def test_check_detected_verdicts() -> None:
+    from harness.checks.failover import check_detected
+    from harness.types import Verdict
+
+    onset = 100_000
+    seen = check_detected([(99.0, 1.0), (101.0, 1.0), (103.5, 0.0)], onset_ms=onset, budget_s=10,
+                          observed_until_ms=onset + 4000, what="the primary runner")
+    assert seen.verdict is Verdict.PASSED and seen.measured["detection_s"] == 3.5
+    blind = check_detected([(101.0, 1.0), (111.0, 1.0)], onset_ms=onset, budget_s=10,
+                           observed_until_ms=onset + 11_000, what="the primary runner")
+    assert blind.verdict is Verdict.FAILED and "still reported the primary runner healthy" in blind.message
+    late = check_detected([(112.0, 0.0)], onset_ms=onset, budget_s=10, observed_until_ms=onset + 13_000,
+                          what="x")
+    assert late.verdict is Verdict.FAILED
+    early = check_detected([(101.0, 1.0)], onset_ms=onset, budget_s=10, observed_until_ms=onset + 2000, what="x")
+    assert early.verdict is Verdict.INCONCLUSIVE

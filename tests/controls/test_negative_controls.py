@@ -40,6 +40,11 @@ CONTROLS = [
         id="no-failover",
     ),
     pytest.param(
+        "exporter-service-only", FAILOVER, "cut_off_from_github",
+        r"monitoring still reported the primary runner healthy",
+        id="exporter-service-only",
+    ),
+    pytest.param(
         "no-health-gate", FAILOVER, "both_runners_are_offline",
         # no gate: the deploy job sits queued (or is handed to a frozen runner) instead of failing fast
         r"sits instead of failing fast|job started on 'runner-(primary|secondary)' although no runner",

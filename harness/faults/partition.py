@@ -1,0 +1,61 @@
+"""Network partition between a container and a peer: iptables DROP in the container's netns.
+
+The rules carry a comment naming the run, so leftovers are found by listing the chain,
+and they are deleted by the exact spec they were added with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.faults.base import Fault
+from harness.journal import Journal
+from harness.topology.backend import ContainerBackend
+
+
+class NetworkPartition(Fault):
+    """Drop all traffic between `container` and `peer` (both directions)."""
+
+    name = "network_partition"
+
+    def __init__(self, journal: Journal, backend: ContainerBackend, container: str, peer: str, peer_name: str,
+                 probe: list[str], tag: str) -> None:
+        super().__init__(journal)
+        self.backend, self.container, self.peer, self.peer_name = backend, container, peer, peer_name
+        self.probe, self.tag = probe, tag
+        self._specs: list[list[str]] = []
+
+    def describe(self) -> dict[str, Any]:
+        """Which path is cut."""
+        return {"container": self.container, "peer": self.peer_name, "mode": "iptables DROP both ways"}
+
+    def _rule_specs(self, ip: str) -> list[list[str]]:
+        comment = ["-m", "comment", "--comment", self.tag]
+        return [["OUTPUT", "-d", ip, *comment, "-j", "DROP"], ["INPUT", "-s", ip, *comment, "-j", "DROP"]]
+
+    def inject(self) -> None:
+        """Insert the DROP rules at the top of OUTPUT and INPUT."""
+        ip = self.backend.ip_address(self.peer)
+        for spec in self._rule_specs(ip):
+            code, out = self.backend.netns_exec(self.container, ["iptables", "-w", "-I", *spec])
+            if code != 0:
+                raise RuntimeError(f"iptables -I {' '.join(spec)} failed in {self.container}: {out.strip()}")
+            self._specs.append(spec)
+
+    def took_effect(self) -> bool:
+        """The probe (e.g. curl to the peer) fails from inside the container."""
+        code, _ = self.backend.exec(self.container, self.probe, timeout_s=3)
+        return code != 0
+
+    def revert(self) -> None:
+        """Delete exactly the rules this fault added."""
+        while self._specs:
+            spec = self._specs.pop()
+            self.backend.netns_exec(self.container, ["iptables", "-w", "-D", *spec])
+
+    def leftovers(self) -> list[str]:
+        """Any rule still carrying this fault's tag."""
+        code, out = self.backend.netns_exec(self.container, ["iptables", "-S"])
+        if code != 0:
+            return [f"cannot list iptables rules in {self.container}: {out.strip()}"]
+        return [line for line in out.splitlines() if self.tag in line]
