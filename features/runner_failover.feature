@@ -26,6 +26,15 @@ Feature: Production deploys fail over to the secondary runner
     Then the deploy runs on the secondary runner within the failover budget
     And production reports version "1.1.5"
 
+  Scenario: Deploys requested while one is running never overlap, and the newest pending one wins
+    Given a healthy primary and secondary runner
+    When production stops answering
+    And production deploys of versions "2.0.1", "2.0.2" and "2.0.3" are requested in turn
+    And production answers again
+    Then at most one production deploy ran at any instant
+    And the older pending deploy was cancelled in favour of the newest
+    And production reports version "2.0.3"
+
   Scenario: Both runners are offline: the deploy fails fast and names the cause
     Given a healthy primary and secondary runner
     When the primary runner goes offline

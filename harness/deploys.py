@@ -95,6 +95,21 @@ def await_run_end(env: Environment, feed: GitHubEventFeed, run_id: int, until_ms
         time.sleep(0.1)
 
 
+def await_job_state(env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, states: tuple[str, ...],
+                    timeout: float) -> dict[str, Any]:
+    """Follow the event log until `job_key` of `run_id` has an event of one of `states`; return that event."""
+    def probe() -> dict[str, Any] | None:
+        feed.poll()
+        return next((e for e in feed.events() if e.get("run_id") == run_id and e.get("job_key") == job_key
+                     and e["type"] in states), None)
+
+    try:
+        return wait_for(probe, f"{job_key} of run {run_id} to reach {states}", timeout, interval=0.1)
+    except WaitTimeout as exc:
+        raise Inconclusive(f"run {run_id}'s {job_key} job did not reach {states} in {timeout:g} s, so the "
+                           "concurrent deploys could not be lined up as the scenario needs") from exc
+
+
 def await_run_completed(env: Environment, feed: GitHubEventFeed, run_id: int, timeout: float) -> dict[str, Any]:
     """Follow the event log until the run completes; return the run as the API shows it."""
     try:

@@ -56,6 +56,9 @@ class Environment(Protocol):
     def monitoring_unreachable(self) -> Fault:
         """A fault that makes Prometheus unreachable for the pipeline."""
 
+    def production_unresponsive(self) -> Fault:
+        """A fault that makes the production host stop answering (SSH and HTTP hang)."""
+
     def runner_cut_off_from_github(self, role: str) -> Fault:
         """A fault that partitions the runner with `role` from GitHub (Prometheus still reaches it)."""
 
@@ -122,6 +125,11 @@ class DockerEnvironment:
                                 self.topology.container_name("github"), "github",
                                 ["curl", "-sS", "-m", "2", "-o", "/dev/null", "http://github:8000/healthz"],
                                 tag=f"dch-{self.run_id}-partition")
+
+    def production_unresponsive(self) -> Fault:
+        """Freeze the production host's container."""
+        return ServicePaused(self.journal, self.backend, self.topology.container_name("prod-web-1"), "production",
+                             self.production.answers)
 
     def runner_status_selector(self, role: str) -> str:
         """The exporter's runner_status for the runner."""

@@ -5,8 +5,16 @@ from __future__ import annotations
 from pytest_bdd import parsers, then, when
 
 from fixtures.environment import ScenarioState
+from harness.checks.concurrency import check_exclusive, check_superseded
 from harness.checks.fail_fast import check_fail_fast
-from harness.deploys import DEPLOY_JOB, await_run_completed, await_run_end, run_diagnostics, trigger_deploy
+from harness.deploys import (
+    DEPLOY_JOB,
+    await_job_state,
+    await_run_completed,
+    await_run_end,
+    run_diagnostics,
+    trigger_deploy,
+)
 from harness.errors import PipelineFinding
 from harness.report.attach import attach_json
 from harness.report.verdicts import enforce
@@ -87,6 +95,48 @@ def state_file_records(scenario: ScenarioState, version: str, role: str) -> None
     if actual != expected:
         raise PipelineFinding(f"FINDING: the production state file records {actual}, expected {expected}",
                               {"state": state})
+
+
+@when("production stops answering")
+def production_stops_answering(scenario: ScenarioState) -> None:
+    """Freeze the production host (reverted at scenario end, or when it 'answers again')."""
+    scenario.values["production_fault"] = scenario.cleanup.enter_context(scenario.env.production_unresponsive())
+
+
+@when("production answers again")
+def production_answers_again(scenario: ScenarioState) -> None:
+    """End the production fault window."""
+    scenario.values["production_fault"].revert_now()
+
+
+@when(parsers.parse('production deploys of versions "{first}", "{second}" and "{third}" are requested in turn'))
+def deploys_requested_in_turn(scenario: ScenarioState, first: str, second: str, third: str) -> None:
+    """Trigger three deploys, each once the previous run's deploy job is running, pending or queued."""
+    env, runs = scenario.env, []
+    for version in (first, second, third):
+        run_id = trigger_deploy(env, version)
+        scenario.cleanup.callback(_cancel_if_running, scenario, run_id)
+        runs.append(run_id)
+        await_job_state(env, scenario.feed, run_id, DEPLOY_JOB, ("job.started", "job.pending", "job.queued"),
+                        env.profile.budget("deploy_timeout_s"))
+    scenario.values["runs"] = runs
+    scenario.values["run_id"] = runs[-1]
+
+
+@then("at most one production deploy ran at any instant")
+def one_deploy_at_a_time(scenario: ScenarioState) -> None:
+    """Verdict from the event log: no two deploy jobs' [started, completed] intervals overlap."""
+    env, runs = scenario.env, scenario.values["runs"]
+    for run_id in runs:
+        await_run_completed(env, scenario.feed, run_id, env.profile.budget("deploy_timeout_s"))
+    enforce(env, check_exclusive(scenario.feed.events(), runs, DEPLOY_JOB), "exclusive")
+
+
+@then("the older pending deploy was cancelled in favour of the newest")
+def older_pending_cancelled(scenario: ScenarioState) -> None:
+    """Verdict: the second run's deploy never ran and was cancelled; the third's ran."""
+    _, older, newer = scenario.values["runs"]
+    enforce(scenario.env, check_superseded(scenario.feed.events(), older, newer, DEPLOY_JOB), "superseded", older)
 
 
 def _cancel_if_running(scenario: ScenarioState, run_id: int) -> None:

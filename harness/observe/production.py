@@ -23,6 +23,14 @@ class ProductionClient:
         except (httpx.HTTPError, ValueError):
             return None
 
+    def answers(self, timeout: float = 1.0) -> bool:
+        """True when the app answers at all within `timeout`."""
+        try:
+            self._http.get("/version", timeout=timeout)
+            return True
+        except httpx.HTTPError:
+            return False
+
     def healthy(self) -> bool:
         """True when the health endpoint answers 200."""
         try:

@@ -45,6 +45,16 @@ CONTROLS = [
         id="exporter-service-only",
     ),
     pytest.param(
+        "no-concurrency", FAILOVER, "never_overlap",
+        r"the older pending deploy \(run \d+\) ran and concluded 'success' instead of being cancelled",
+        id="no-concurrency",
+    ),
+    pytest.param(
+        "no-concurrency-any-runner", FAILOVER, "never_overlap",
+        r"deploys of runs \d+ \(on runner-\w+\) and \d+ \(on runner-\w+\) ran at the same time",
+        id="no-concurrency-any-runner",
+    ),
+    pytest.param(
         "no-health-gate", FAILOVER, "both_runners_are_offline",
         # no gate: the deploy job sits queued (or is handed to a frozen runner) instead of failing fast
         r"sits instead of failing fast|job started on 'runner-(primary|secondary)' although no runner",
