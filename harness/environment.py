@@ -19,6 +19,7 @@ from harness.env.images import build_images
 from harness.env.progress import Progress
 from harness.errors import PipelineFinding, TopologyError
 from harness.faults.base import Fault
+from harness.faults.credentials import ExpiredCertificate
 from harness.faults.partition import NetworkPartition
 from harness.faults.runner_offline import RunnerOffline
 from harness.faults.service_paused import ServicePaused
@@ -31,6 +32,7 @@ from harness.pipeline_source import PipelineSource
 from harness.profiles import Profile
 from harness.topology.backend import DockerBackend
 from harness.topology.docker_topology import REPO, STATE_FILE, DockerTopology
+from harness.topology.ssh_material import cert_valid_before, issue_user_cert
 
 
 class Environment(Protocol):
@@ -58,6 +60,9 @@ class Environment(Protocol):
 
     def production_unresponsive(self) -> Fault:
         """A fault that makes the production host stop answering (SSH and HTTP hang)."""
+
+    def deploy_certificate_expired(self) -> Fault:
+        """A fault that hands the pipeline an expired deploy certificate."""
 
     def runner_cut_off_from_github(self, role: str) -> Fault:
         """A fault that partitions the runner with `role` from GitHub (Prometheus still reaches it)."""
@@ -125,6 +130,15 @@ class DockerEnvironment:
                                 self.topology.container_name("github"), "github",
                                 ["curl", "-sS", "-m", "2", "-o", "/dev/null", "http://github:8000/healthz"],
                                 tag=f"dch-{self.run_id}-partition")
+
+    def deploy_certificate_expired(self) -> Fault:
+        """Swap the DEPLOY_SSH_CERT secret for a certificate of the same CA and key that expired yesterday."""
+        ssh = self.topology.ssh
+        if ssh is None:
+            raise TopologyError("the topology has no SSH material")
+        expired = issue_user_cert(ssh, "-2d:-1d", f"deploy-expired-{self.run_id}")
+        return ExpiredCertificate(self.journal, self.github.set_secret, "DEPLOY_SSH_CERT", ssh.deploy_cert, expired,
+                                  cert_valid_before)
 
     def production_unresponsive(self) -> Fault:
         """Freeze the production host's container."""

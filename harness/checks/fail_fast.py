@@ -8,7 +8,7 @@ from typing import Any
 from harness.checks.failover import job_events
 from harness.types import CheckResult, Verdict
 
-CLAIM = "US1: with no safe runner (or no health evidence) the deploy fails fast and never runs"
+CLAIM = "a deploy that cannot run safely (no healthy runner, no health evidence, bad credentials) fails fast"
 
 
 def check_fail_fast(
@@ -30,8 +30,8 @@ def check_fail_fast(
     if started:
         measured["deploy_started_on"] = started[0].get("runner_name")
         return CheckResult(CLAIM, Verdict.FAILED,
-                           f"the {job_key} job started on {started[0].get('runner_name')!r} although no runner "
-                           "was safe to deploy from", measured, budget, evidence)
+                           f"the {job_key} job started on {started[0].get('runner_name')!r} although the deploy "
+                           "should have been stopped before any runner took it", measured, budget, evidence)
     if not completed:
         if observed_until_ms < trigger_ms + budget_s * 1000:
             return CheckResult(CLAIM, Verdict.INCONCLUSIVE,

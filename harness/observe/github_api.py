@@ -75,6 +75,10 @@ class GitHubClient:
             return ""
         return response.text
 
+    def job_detail(self, job_id: int) -> dict[str, Any]:
+        """Simulator view of a job: outputs, annotations, step summary."""
+        return dict(self._json(self._http.get(f"/_sim/jobs/{job_id}")))
+
     def cancel(self, run_id: int) -> None:
         """Request cancellation of a run."""
         response = self._http.post(f"/repos/{self.repo}/actions/runs/{run_id}/cancel")

@@ -42,6 +42,26 @@ def _keygen(*args: str) -> None:
         raise TopologyError(f"ssh-keygen {' '.join(args[:2])} failed: {proc.stderr.strip()}")
 
 
+def issue_user_cert(material: SshMaterial, validity: str, identity: str) -> str:
+    """A new deploy user certificate for the same key, signed by the run's CA with `validity`
+    (ssh-keygen -V syntax, e.g. "-2d:-1d" for one that has already expired)."""
+    work = material.folder / f"reissue-{identity}"
+    work.mkdir(exist_ok=True)
+    (work / "deploy.pub").write_bytes((material.folder / "deploy.pub").read_bytes())
+    _keygen("-s", str(material.folder / "user_ca"), "-I", identity, "-n", DEPLOY_USER, "-V", validity,
+            str(work / "deploy.pub"))
+    return (work / "deploy-cert.pub").read_text().strip()
+
+
+def cert_valid_before(cert: str) -> str:
+    """The `Valid: ... to X` end of a certificate, as ssh-keygen -L prints it."""
+    proc = subprocess.run(["ssh-keygen", "-L", "-f", "-"], input=cert, capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        if line.strip().startswith("Valid:"):
+            return line.split(" to ", 1)[1].strip()
+    raise TopologyError(f"not a certificate: {proc.stderr.strip()}")
+
+
 def make_ssh_material(folder: Path, hostnames: list[str], run_id: str, validity: str = "-5m:+12h") -> SshMaterial:
     """Create a user CA, a host CA, a deploy key with a user cert and a host key with a host cert."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FAILOVER = "tests/scenarios/test_runner_failover.py"
 ALERTS = "tests/scenarios/test_runner_alerts.py"
+SECRETS = "tests/scenarios/test_deploy_secrets.py"
 
 CONTROLS = [
     pytest.param(
@@ -57,14 +58,25 @@ CONTROLS = [
     pytest.param(
         "no-health-gate", FAILOVER, "both_runners_are_offline",
         # no gate: the deploy job sits queued (or is handed to a frozen runner) instead of failing fast
-        r"sits instead of failing fast|job started on 'runner-(primary|secondary)' although no runner",
+        r"sits instead of failing fast|job started on 'runner-(primary|secondary)' although the deploy should",
         id="no-health-gate",
     ),
     pytest.param(
         "gate-fail-open", FAILOVER, "prometheus_is_unreachable",
         # fail-open gate: with Prometheus down it deploys on the primary anyway
-        r"job started on 'runner-primary' although no runner",
+        r"job started on 'runner-primary' although the deploy should have been stopped",
         id="gate-fail-open",
+    ),
+    pytest.param(
+        "no-expiry-preflight", SECRETS, "expired_deploy_certificate",
+        # without the preflight the expiry is only found when production's sshd refuses it
+        r"the deploy job started on 'runner-primary' although the deploy should have been stopped",
+        id="no-expiry-preflight",
+    ),
+    pytest.param(
+        "diagnosis-without-if-failure", SECRETS, "expired_deploy_certificate",
+        r"no job summary carries a failure diagnosis",
+        id="diagnosis-without-if-failure",
     ),
     pytest.param(
         "alert-wrong-metric", ALERTS, "offline_primary_runner_pages",
@@ -84,22 +96,22 @@ CONTROLS = [
 ]
 
 
-ControlRun = tuple[subprocess.CompletedProcess[str], list[str]]
+ControlRun = tuple[subprocess.CompletedProcess[str], list[str], int]
 
 
 def run_scenarios(test_file: str, select: str, variant: str, out: Path) -> ControlRun:
     """Run the scenarios of `test_file` matching `-k select` in a child pytest against variant `variant`.
 
-    Returns the process and, per failed scenario, the failure message from the JUnit XML
-    (it names the exception class: PipelineFinding = finding, other = harness problem).
+    Returns the process, per failed scenario the failure message from the JUnit XML (it names
+    the exception class: PipelineFinding = finding, other = harness problem), and how many ran.
     """
     junit = out / "junit.xml"
     cmd = [sys.executable, "-m", "pytest", test_file, "-k", select, f"--pipeline-variant={variant}",
            f"--alluredir={out / 'allure'}", f"--junitxml={junit}", "-p", "no:cacheprovider", "-q"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
-    failures = [f.get("message", "") for f in ET.parse(junit).iter() if f.tag in ("failure", "error")] \
-        if junit.exists() else []
-    return proc, failures
+    elements = list(ET.parse(junit).iter()) if junit.exists() else []
+    failures = [f.get("message", "") for f in elements if f.tag in ("failure", "error")]
+    return proc, failures, sum(1 for e in elements if e.tag == "testcase")
 
 
 @pytest.fixture(scope="module")
@@ -119,10 +131,10 @@ def control_runs(request: pytest.FixtureRequest,
 def test_scenario_fails_on_broken_variant(variant: str, test_file: str, select: str, expected_finding: str,
                                           control_runs: dict[str, Future[ControlRun]]) -> None:
     """The targeted scenario reports a pipeline finding on the broken variant."""
-    proc, failures = control_runs[variant].result()
+    proc, failures, scenarios_run = control_runs[variant].result()
     output = (proc.stdout + proc.stderr)[-4000:]
     assert proc.returncode == 1, f"expected the scenario to fail on variant {variant}:\n{output}"
-    assert "1 failed" in output and "deselected" in output, f"expected exactly the targeted scenario:\n{output}"
+    assert scenarios_run == 1, f"expected exactly the targeted scenario to run, {scenarios_run} ran:\n{output}"
     assert len(failures) == 1, f"expected exactly one failed scenario, got {failures}:\n{output}"
     assert failures[0].startswith("harness.errors.PipelineFinding"), \
         f"the scenario failed, but not with a pipeline finding (harness problem?): {failures[0]}\n{output}"
