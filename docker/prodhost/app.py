@@ -5,6 +5,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 CURRENT = Path("/opt/app/current")
+# A release listed here is broken *in this environment* (the harness's "bad release" fault):
+# the app serves it but reports unhealthy, as a release with a bad config or migration would.
+POISON = Path("/opt/app-faults/broken-releases")
 
 
 def release() -> dict:
@@ -13,7 +16,8 @@ def release() -> dict:
         version = (CURRENT / "VERSION").read_text().strip()
     except OSError:
         return {"version": None, "healthy": False}
-    return {"version": version, "healthy": not (CURRENT / "BROKEN").exists()}
+    broken = (POISON / version).exists() or (CURRENT / "BROKEN").exists()
+    return {"version": version, "healthy": not broken}
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -351,7 +351,8 @@ class JobRunner:
                          timeout_s: float, job_bound: bool) -> str:
         script = expressions.interpolate(step.get("run") or "", ctx)
         defaults = self.payload.get("defaults_run") or {}
-        shell = step.get("shell") or defaults.get("shell") or "bash"
+        # GitHub: no `shell` anywhere -> `bash -e {0}` (NO pipefail); `shell: bash` -> `-eo pipefail`
+        shell = step.get("shell") or defaults.get("shell") or "default"
         for line in script.splitlines():
             self.log(line)
         directory = step.get("working_directory") or defaults.get("working-directory")
@@ -370,8 +371,12 @@ class JobRunner:
         path = os.path.join(self.temp, f"{uuid.uuid4()}.sh")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(script + "\n")
-        argv = ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", path] if shell == "bash" \
-            else ["sh", "-e", path]
+        if shell == "bash":
+            argv = ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", path]
+        elif shell == "default":
+            argv = ["bash", "-e", path]
+        else:
+            argv = ["sh", "-e", path]
         self.log(f"shell: {' '.join(argv[:-1])} {{0}}")
         return run_process(argv, cwd=cwd, env=env, on_line=self._on_output, timeout_s=timeout_s,
                            should_stop=self._should_stop, kill_grace_s=self.settings.kill_grace_s)

@@ -5,6 +5,7 @@ Real certificates, so a later fault can hand the pipeline an expired or revoked 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -54,11 +55,18 @@ def issue_user_cert(material: SshMaterial, validity: str, identity: str) -> str:
 
 
 def cert_valid_before(cert: str) -> str:
-    """The `Valid: ... to X` end of a certificate, as ssh-keygen -L prints it."""
-    proc = subprocess.run(["ssh-keygen", "-L", "-f", "-"], input=cert, capture_output=True, text=True)
+    """The end of a certificate's validity (UTC, ISO format), as ssh-keygen -L prints it."""
+    proc = subprocess.run(["ssh-keygen", "-L", "-f", "-"], input=cert, capture_output=True, text=True,
+                          env={**os.environ, "TZ": "UTC"})
     for line in proc.stdout.splitlines():
-        if line.strip().startswith("Valid:"):
-            return line.split(" to ", 1)[1].strip()
+        line = line.strip()
+        if line.startswith("Valid:"):
+            for marker in (" to ", "before "):
+                if marker in line:
+                    end = line.split(marker, 1)[1].strip()
+                    if end != "forever":
+                        return end
+            raise TopologyError(f"certificate has no expiry ({line})")
     raise TopologyError(f"not a certificate: {proc.stderr.strip()}")
 
 

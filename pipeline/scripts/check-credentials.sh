@@ -12,13 +12,14 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf '%s\n' "$DEPLOY_SSH_CERT" > "$work/cert.pub"
-if ! info=$(ssh-keygen -L -f "$work/cert.pub" 2>&1); then
+# ssh-keygen prints validity in local time: read it in UTC so the comparison below is right.
+if ! info=$(TZ=UTC ssh-keygen -L -f "$work/cert.pub" 2>&1); then
   echo "authentication failure: DEPLOY_SSH_CERT is not a valid SSH certificate"
   exit 1
 fi
-valid=$(sed -n 's/^ *Valid: from \(.*\) to \(.*\)$/\2/p' <<<"$info")
+valid=$(sed -n -e 's/^ *Valid: from .* to \(.*\)$/\1/p' -e 's/^ *Valid: before \(.*\)$/\1/p' <<<"$info")
 if [ -z "$valid" ] || [ "$valid" = "forever" ]; then
-  echo "deploy certificate has no expiry ($valid): policy requires short-lived certificates"
+  echo "authentication failure: deploy certificate has no expiry (policy requires short-lived certificates)"
   exit 1
 fi
 expires=$(date -u -d "$valid" +%s)

@@ -96,3 +96,22 @@ def test_error_annotations_and_groups(tmp_path: Path) -> None:
     assert conclusion == "success"
     assert client.calls[-1][1][2] == [{"level": "failure", "message": "disk is full"}]
     assert "##[error]disk is full" in client.lines and "##[group]details" in client.lines
+
+
+def test_default_shell_has_no_pipefail_like_github(tmp_path: Path) -> None:
+    """GitHub runs a step with no `shell` as `bash -e {0}`: a failing command piped into tee succeeds."""
+    conclusion, _ = run_job(tmp_path, payload([{"run": "false | tee out.log"}]))
+    assert conclusion == "success"
+
+
+def test_shell_bash_adds_pipefail_like_github(tmp_path: Path) -> None:
+    """`shell: bash` is `bash --noprofile --norc -eo pipefail {0}`: the same pipe fails the step."""
+    conclusion, _ = run_job(tmp_path, payload([{"run": "false | tee out.log", "shell": "bash"}]))
+    assert conclusion == "failure"
+
+
+def test_defaults_run_shell_bash_applies(tmp_path: Path) -> None:
+    data = payload([{"run": "false | tee out.log"}])
+    data["defaults_run"] = {"shell": "bash"}
+    conclusion, _ = run_job(tmp_path, data)
+    assert conclusion == "failure"
