@@ -19,6 +19,7 @@ from harness.env.images import build_images
 from harness.env.progress import Progress
 from harness.errors import PipelineFinding, TopologyError
 from harness.faults.base import Fault
+from harness.faults.broken_release import BrokenRelease
 from harness.faults.credentials import ExpiredCertificate
 from harness.faults.partition import NetworkPartition
 from harness.faults.runner_offline import RunnerOffline
@@ -63,6 +64,9 @@ class Environment(Protocol):
 
     def deploy_certificate_expired(self) -> Fault:
         """A fault that hands the pipeline an expired deploy certificate."""
+
+    def release_broken(self, version: str) -> Fault:
+        """A fault that makes release `version` fail its health check once installed."""
 
     def runner_cut_off_from_github(self, role: str) -> Fault:
         """A fault that partitions the runner with `role` from GitHub (Prometheus still reaches it)."""
@@ -130,6 +134,10 @@ class DockerEnvironment:
                                 self.topology.container_name("github"), "github",
                                 ["curl", "-sS", "-m", "2", "-o", "/dev/null", "http://github:8000/healthz"],
                                 tag=f"dch-{self.run_id}-partition")
+
+    def release_broken(self, version: str) -> Fault:
+        """Mark the release broken on the production host."""
+        return BrokenRelease(self.journal, self.backend, self.topology.container_name("prod-web-1"), version)
 
     def deploy_certificate_expired(self) -> Fault:
         """Swap the DEPLOY_SSH_CERT secret for a certificate of the same CA and key that expired yesterday."""

@@ -8,6 +8,7 @@ from fixtures.environment import ScenarioState
 from harness.checks.concurrency import check_exclusive, check_superseded
 from harness.checks.diagnosis import check_classification
 from harness.checks.fail_fast import check_fail_fast
+from harness.checks.notifications import check_team_told
 from harness.deploys import (
     DEPLOY_JOB,
     await_job_state,
@@ -112,6 +113,50 @@ def failure_classified(scenario: ScenarioState, failure_class: str, severity: st
     summaries = {job["name"]: env.github.job_detail(job["id"]).get("summary", "") for job in env.github.jobs(run_id)}
     result = check_classification(summaries, expected_class=failure_class, severity=severity, runbook=runbook)
     enforce(env, result, "diagnosis", run_id)
+
+
+@when(parsers.parse('release "{version}" is broken in production'))
+def release_broken(scenario: ScenarioState, version: str) -> None:
+    """Once installed, `version` fails its health check (the marker is removed at scenario end)."""
+    scenario.cleanup.enter_context(scenario.env.release_broken(version))
+
+
+@then("the deploy run fails")
+def deploy_run_fails(scenario: ScenarioState) -> None:
+    """The run concludes failure (a broken release must not be reported as a successful deploy)."""
+    env, run_id = scenario.env, scenario.values["run_id"]
+    run = await_run_completed(env, scenario.feed, run_id, env.profile.budget("deploy_timeout_s"))
+    if run.get("conclusion") != "failure":
+        raise PipelineFinding(f"FINDING: the deploy of a broken release concluded {run.get('conclusion')!r}, "
+                              "not failure", {"run": run, "diagnostics": run_diagnostics(env, run_id)})
+
+
+@then("production is healthy")
+def production_healthy(scenario: ScenarioState) -> None:
+    """The production health endpoint answers 200."""
+    if not scenario.env.production.healthy():
+        raise PipelineFinding(f"FINDING: production is unhealthy (serving {scenario.env.production.version()!r})")
+
+
+@then(parsers.parse('the team channel is told the deploy of "{version}" was rolled back'))
+def team_told_rollback(scenario: ScenarioState, version: str) -> None:
+    """Verdict from the webhook sink: a rollback message about `version`, and no success message."""
+    env = scenario.env
+    scenario.oncall.poll()
+    result = check_team_told(scenario.oncall.messages(), event="rollback", version=version,
+                             after_ms=scenario.values["trigger_ms"])
+    enforce(env, result, "team_notification", scenario.values["run_id"])
+
+
+@then("the production state file still records the version it had before")
+def state_file_unchanged(scenario: ScenarioState) -> None:
+    """current_version in the state file is still what production served before the deploy."""
+    env, before = scenario.env, scenario.values["version_before"]
+    state = env.production_state()
+    env.journal.info("production.state", state=state)
+    if state.get("current_version") != before:
+        raise PipelineFinding(f"FINDING: the state file records current_version {state.get('current_version')!r}, "
+                              f"but production should still be at {before!r}", {"state": state})
 
 
 @when("production stops answering")

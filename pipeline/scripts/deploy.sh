@@ -20,8 +20,27 @@ ssh_opts=(-i "$work/id_deploy" -o CertificateFile="$work/id_deploy-cert.pub"
   -o BatchMode=yes -o ConnectTimeout=10 -o IdentitiesOnly=yes)
 
 echo "deploying $VERSION to $DEPLOY_HOST from runner ${RUNNER_NAME:-?} (role ${RUNNER_ROLE:-?})"
+notify() {  # team channel (Slack-style webhook); a failed notification never hides the deploy result
+  [ -n "${TEAM_WEBHOOK_URL:-}" ] || return 0
+  curl -fsS --max-time 5 -H 'Content-Type: application/json' \
+    -d "$(jq -n --arg text "$1" --arg version "$VERSION" --arg runner "${RUNNER_NAME:-unknown}" \
+          --arg event "$2" '{text: $text, event: $event, version: $version, runner: $runner}')" \
+    "$TEAM_WEBHOOK_URL" > /dev/null || echo "::warning::team notification failed"
+}
+
+set +e
 ssh "${ssh_opts[@]}" "deploy@$DEPLOY_HOST" bash -s -- "$VERSION" "${RUNNER_NAME:-unknown}" \
   < "$here/remote-activate.sh"
+code=$?
+set -e
+if [ "$code" -eq 3 ]; then
+  echo "::error::release $VERSION failed its health check on $DEPLOY_HOST and was rolled back"
+  notify "Production deploy of $VERSION failed its health check and was rolled back automatically" rollback
+  exit 1
+elif [ "$code" -ne 0 ]; then
+  echo "::error::remote activation of $VERSION failed (exit $code)"
+  exit "$code"
+fi
 
 served=$(curl -fsS --max-time 5 "http://$DEPLOY_HOST:8080/version" | jq -r .version)
 if [ "$served" != "$VERSION" ]; then
@@ -29,3 +48,4 @@ if [ "$served" != "$VERSION" ]; then
   exit 1
 fi
 echo "production serves $VERSION"
+notify "Production deploy of $VERSION succeeded" success

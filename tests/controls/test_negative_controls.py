@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FAILOVER = "tests/scenarios/test_runner_failover.py"
 ALERTS = "tests/scenarios/test_runner_alerts.py"
 SECRETS = "tests/scenarios/test_deploy_secrets.py"
+ROLLBACK = "tests/scenarios/test_deploy_rollback.py"
 
 CONTROLS = [
     pytest.param(
@@ -77,6 +78,16 @@ CONTROLS = [
         "diagnosis-without-if-failure", SECRETS, "expired_deploy_certificate",
         r"no job summary carries a failure diagnosis",
         id="diagnosis-without-if-failure",
+    ),
+    pytest.param(
+        "rollback-noop", ROLLBACK, "broken_release",
+        r"production serves '4.0.0', but the deploy should not have touched it",
+        id="rollback-noop",
+    ),
+    pytest.param(
+        "health-check-swallowed", ROLLBACK, "broken_release",
+        r"the deploy of a broken release concluded 'success', not failure",
+        id="health-check-swallowed",
     ),
     pytest.param(
         "alert-wrong-metric", ALERTS, "offline_primary_runner_pages",
