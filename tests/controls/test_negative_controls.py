@@ -9,6 +9,7 @@ tests/scenarios in the same test run.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -119,7 +120,9 @@ def run_scenarios(test_file: str, select: str, variant: str, out: Path) -> Contr
     junit = out / "junit.xml"
     cmd = [sys.executable, "-m", "pytest", test_file, "-k", select, f"--pipeline-variant={variant}",
            f"--alluredir={out / 'allure'}", f"--junitxml={junit}", "-p", "no:cacheprovider", "-q"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    env = {**os.environ, "DCH_REPORTS_DIR": str(out / "reports")}  # the child's journals and verdicts stay apart
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
+                          env=env)
     elements = list(ET.parse(junit).iter()) if junit.exists() else []
     failures = [f.get("message", "") for f in elements if f.tag in ("failure", "error")]
     return proc, failures, sum(1 for e in elements if e.tag == "testcase")
