@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 from harness.errors import ConfigError
 
+SUCCESS_RATE_MIN = 0.95  # SC-001
+DEPLOY_P50_BUDGET_S = 600.0  # SC-002
+DEPLOY_P95_BUDGET_S = 600.0  # SC-002
+CONFIDENCE = 0.95  # one-sided, for rate and quantile bounds
+
 
 @dataclass(frozen=True)
 class AlertClaim:

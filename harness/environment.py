@@ -20,6 +20,7 @@ from harness.env.progress import Progress
 from harness.errors import PipelineFinding, TopologyError
 from harness.faults.base import Fault
 from harness.faults.broken_release import BrokenRelease
+from harness.faults.connection_resets import ConnectionResets
 from harness.faults.credentials import ExpiredCertificate
 from harness.faults.partition import NetworkPartition
 from harness.faults.runner_offline import RunnerOffline
@@ -67,6 +68,9 @@ class Environment(Protocol):
 
     def release_broken(self, version: str) -> Fault:
         """A fault that makes release `version` fail its health check once installed."""
+
+    def ssh_to_production_flaky(self, every: int) -> Fault:
+        """A fault that resets every `every`-th SSH connection from the runners to production."""
 
     def runner_cut_off_from_github(self, role: str) -> Fault:
         """A fault that partitions the runner with `role` from GitHub (Prometheus still reaches it)."""
@@ -134,6 +138,13 @@ class DockerEnvironment:
                                 self.topology.container_name("github"), "github",
                                 ["curl", "-sS", "-m", "2", "-o", "/dev/null", "http://github:8000/healthz"],
                                 tag=f"dch-{self.run_id}-partition")
+
+    def ssh_to_production_flaky(self, every: int) -> Fault:
+        """iptables nth-connection resets from both runners to prod-web-1:22."""
+        return ConnectionResets(self.journal, self.backend,
+                                [self.topology.runner_container(r) for r in ("primary", "secondary")],
+                                self.topology.container_name("prod-web-1"), "prod-web-1", 22, every,
+                                tag=f"dch-{self.run_id}-resets")
 
     def release_broken(self, version: str) -> Fault:
         """Mark the release broken on the production host."""

@@ -28,11 +28,26 @@ notify() {  # team channel (Slack-style webhook); a failed notification never hi
     "$TEAM_WEBHOOK_URL" > /dev/null || echo "::warning::team notification failed"
 }
 
-set +e
-ssh "${ssh_opts[@]}" "deploy@$DEPLOY_HOST" bash -s -- "$VERSION" "${RUNNER_NAME:-unknown}" \
-  < "$here/remote-activate.sh"
-code=$?
-set -e
+# Retry what a retry can fix: the SSH connection failing (exit 255) or an attempt timing out
+# (124). Never retry a release that was rolled back (3) or another remote failure.
+attempts=${DEPLOY_ATTEMPTS:-3} wait_s=${RETRY_WAIT_S:-30} attempt_timeout=${ATTEMPT_TIMEOUT_S:-600}
+for attempt in $(seq 1 "$attempts"); do
+  set +e
+  timeout "$attempt_timeout" ssh "${ssh_opts[@]}" "deploy@$DEPLOY_HOST" bash -s -- "$VERSION" \
+    "${RUNNER_NAME:-unknown}" < "$here/remote-activate.sh"
+  code=$?
+  set -e
+  if [ "$code" -eq 0 ] || { [ "$code" -ne 255 ] && [ "$code" -ne 124 ]; }; then
+    break
+  fi
+  reason=$([ "$code" -eq 124 ] && echo "timed out after ${attempt_timeout}s" || echo "SSH connection failed")
+  if [ "$attempt" -lt "$attempts" ]; then
+    echo "::warning::deploy attempt $attempt/$attempts: $reason; retrying in ${wait_s}s"
+    sleep "$wait_s"
+  else
+    echo "::error::deploy attempt $attempt/$attempts: $reason; giving up"
+  fi
+done
 if [ "$code" -eq 3 ]; then
   echo "::error::release $VERSION failed its health check on $DEPLOY_HOST and was rolled back"
   notify "Production deploy of $VERSION failed its health check and was rolled back automatically" rollback

@@ -70,6 +70,13 @@ def diagnosis_without_if_failure(src: str) -> str:
     return out
 
 
+def no_retry(src: str) -> str:
+    """A single deploy attempt: a dropped SSH connection fails the deploy."""
+    return _must(src, "          DEPLOY_ATTEMPTS: 3\n",
+                 "          # DEFECT (negative control): no retry; one dropped connection fails the deploy.\n"
+                 "          DEPLOY_ATTEMPTS: 1\n")
+
+
 VARIANTS = {
     "no-failover": no_failover,
     "no-health-gate": no_health_gate,
@@ -77,6 +84,7 @@ VARIANTS = {
     "no-concurrency-any-runner": no_concurrency_any_runner,
     "no-expiry-preflight": no_expiry_preflight,
     "diagnosis-without-if-failure": diagnosis_without_if_failure,
+    "no-retry": no_retry,
 }
 
 

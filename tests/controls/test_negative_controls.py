@@ -28,6 +28,7 @@ FAILOVER = "tests/scenarios/test_runner_failover.py"
 ALERTS = "tests/scenarios/test_runner_alerts.py"
 SECRETS = "tests/scenarios/test_deploy_secrets.py"
 ROLLBACK = "tests/scenarios/test_deploy_rollback.py"
+RATE = "tests/scenarios/test_deploy_success_rate.py"
 
 CONTROLS = [
     pytest.param(
@@ -89,6 +90,11 @@ CONTROLS = [
         "health-check-swallowed", ROLLBACK, "broken_release",
         r"the deploy of a broken release concluded 'success', not failure",
         id="health-check-swallowed",
+    ),
+    pytest.param(
+        "no-retry", RATE, "at_least_95",
+        r"only \d+/\d+ deploys succeeded; the rate is at most 0\.\d+ with 95% confidence, below the 0\.95",
+        id="no-retry",
     ),
     pytest.param(
         "alert-wrong-metric", ALERTS, "offline_primary_runner_pages",

@@ -1,0 +1,12 @@
+@US1 @success-rate @docker
+Feature: Production deploys succeed at least 95 % of the time, measured over repeated trials
+  As an SRE in a readiness review
+  I want the deploy success rate backed by enough trials to bound it, not by one lucky run
+  So that "at least 95 %" is a measured claim with a confidence bound
+
+  Scenario: Deploys succeed at least 95 % of the time when SSH connections to production drop
+    Given a healthy primary and secondary runner
+    When every 3rd SSH connection from the runners to production is reset
+    And production deploys run back to back until the success rate is decided
+    Then at least 95 % of the deploys succeed, judged on the lower confidence bound
+    And the deploy durations are within the p50 and p95 budgets

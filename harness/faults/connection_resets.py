@@ -1,0 +1,66 @@
+"""Flaky path: every Nth new TCP connection from runners to a peer port is reset (iptables, deterministic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.faults.base import Fault
+from harness.journal import Journal
+from harness.topology.backend import ContainerBackend
+
+
+class ConnectionResets(Fault):
+    """In each of `containers`, REJECT (tcp-reset) every `every`-th SYN to `peer`:`port`.
+
+    Deterministic (`statistic --mode nth`), so a run's fault schedule is reproducible.
+    """
+
+    name = "connection_resets"
+
+    def __init__(self, journal: Journal, backend: ContainerBackend, containers: list[str], peer: str,
+                 peer_name: str, port: int, every: int, tag: str) -> None:
+        super().__init__(journal)
+        self.backend, self.containers, self.peer, self.peer_name = backend, containers, peer, peer_name
+        self.port, self.every, self.tag = port, every, tag
+        self._added: list[tuple[str, list[str]]] = []
+
+    def describe(self) -> dict[str, Any]:
+        """Which path, which port, how often."""
+        return {"containers": self.containers, "peer": self.peer_name, "port": self.port,
+                "every_nth_connection": self.every}
+
+    def inject(self) -> None:
+        """Add the rule in every container."""
+        ip = self.backend.ip_address(self.peer)
+        spec = ["OUTPUT", "-p", "tcp", "-d", ip, "--dport", str(self.port), "--syn", "-m", "statistic",
+                "--mode", "nth", "--every", str(self.every), "--packet", "0", "-m", "comment", "--comment", self.tag,
+                "-j", "REJECT", "--reject-with", "tcp-reset"]
+        for container in self.containers:
+            code, out = self.backend.netns_exec(container, ["iptables", "-w", "-I", *spec])
+            if code != 0:
+                raise RuntimeError(f"iptables -I failed in {container}: {out.strip()}")
+            self._added.append((container, spec))
+
+    def took_effect(self) -> bool:
+        """Every container lists the tagged rule."""
+        for container in self.containers:
+            code, out = self.backend.netns_exec(container, ["iptables", "-S"])
+            if code != 0 or self.tag not in out:
+                return False
+        return True
+
+    def revert(self) -> None:
+        """Delete exactly the rules added."""
+        while self._added:
+            container, spec = self._added.pop()
+            self.backend.netns_exec(container, ["iptables", "-w", "-D", *spec])
+
+    def leftovers(self) -> list[str]:
+        """Tagged rules still present."""
+        found = []
+        for container in self.containers:
+            code, out = self.backend.netns_exec(container, ["iptables", "-S"])
+            if code != 0:
+                found.append(f"{container}: cannot list iptables rules: {out.strip()}")
+            found += [f"{container}: {line}" for line in out.splitlines() if self.tag in line]
+        return found
