@@ -1,25 +1,28 @@
-"""Regenerate the workflow variants from the reference workflow, each with its one planted defect.
+"""Generate every broken variant of the reference pipeline: one file, one planted defect each.
 
-Run after changing pipeline/.github/workflows/deploy.yml: `python3 pipeline/variants/regenerate.py`.
-Each variant must differ from the reference in exactly its defect, so the harness catches the
-defect and nothing else; tests/pipeline/test_variants.py checks the files are current.
+Run after changing the reference pipeline: `python3 pipeline/variants/regenerate.py`.
+Each variant is the reference file with exactly one transformation, so the harness catches the
+defect and nothing else; tests/pipeline/test_variants.py fails when a variant is stale.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REFERENCE = HERE.parent / ".github" / "workflows" / "deploy.yml"
-HEADER = "# Production deploy: pick"
+PIPELINE = HERE.parent
+WORKFLOW = ".github/workflows/deploy.yml"
 RUNS_ON = "    runs-on: ${{ fromJSON(needs.select-runner.outputs.labels) }}\n"
 CONCURRENCY = "    concurrency:\n      group: production-deploy\n      cancel-in-progress: false\n"
+PRIMARY_ALERT = ('        expr: (up{job="github-runners",runner="primary"} == 0) or (runner_status{runner="primary"} == 0)\n'
+                 "        for: 5m\n")
 
 
 def _must(text: str, old: str, new: str) -> str:
     if old not in text:
-        raise SystemExit(f"reference workflow no longer contains {old!r}: update regenerate.py")
-    return text.replace(old, new)
+        raise SystemExit(f"the reference no longer contains {old!r}: update regenerate.py")
+    return text.replace(old, new, 1) if text.count(old) == 1 else text.replace(old, new)
 
 
 def no_failover(src: str) -> str:
@@ -64,10 +67,9 @@ def no_expiry_preflight(src: str) -> str:
 
 def diagnosis_without_if_failure(src: str) -> str:
     """The diagnosis steps lack `if: failure()`, so (implicit success()) they never run on a failure."""
-    out = _must(src, "      - name: Diagnose the failure\n        if: failure()\n",
-                "      - name: Diagnose the failure\n"
-                "        # DEFECT (negative control): no `if: failure()`, so this step is skipped on failure\n")
-    return out
+    return _must(src, "      - name: Diagnose the failure\n        if: failure()\n",
+                 "      - name: Diagnose the failure\n"
+                 "        # DEFECT (negative control): no `if: failure()`, so this step is skipped on failure\n")
 
 
 def no_retry(src: str) -> str:
@@ -77,30 +79,97 @@ def no_retry(src: str) -> str:
                  "          DEPLOY_ATTEMPTS: 1\n")
 
 
-VARIANTS = {
-    "no-failover": no_failover,
-    "no-health-gate": no_health_gate,
-    "no-concurrency": no_concurrency,
-    "no-concurrency-any-runner": no_concurrency_any_runner,
-    "no-expiry-preflight": no_expiry_preflight,
-    "diagnosis-without-if-failure": diagnosis_without_if_failure,
-    "no-retry": no_retry,
+def secondary_first(src: str) -> str:
+    """The selection prefers the secondary, bypassing a healthy primary."""
+    return _must(src, "for role in primary secondary; do",
+                 "# DEFECT (negative control): the secondary is preferred, so a healthy primary is bypassed.\n"
+                 "for role in secondary primary; do")
+
+
+def gate_fail_open(src: str) -> str:
+    """An unreachable Prometheus is taken as 'primary healthy'."""
+    return _must(src, '    echo "::error::Prometheus unreachable at $PROMETHEUS_URL; failing closed: no runner health '
+                 'evidence"\n    exit 2\n',
+                 "    # DEFECT (negative control): fail OPEN. No health evidence is taken as \"primary healthy\".\n"
+                 '    echo "::warning::health check skipped, assuming the primary runner is healthy"\n'
+                 '    [ "$role" = primary ]\n    return\n')
+
+
+def exporter_service_only(src: str) -> str:
+    """runner_status is 'service process alive' only: blind to a runner cut off from GitHub."""
+    return _must(src, '        f"runner_status{{{labels}}} {1 if alive and fresh else 0}",\n',
+                 "        # DEFECT (negative control): \"runner service active\" only; a runner cut off from GitHub\n"
+                 "        # stays green.\n"
+                 '        f"runner_status{{{labels}}} {1 if alive else 0}",\n')
+
+
+def rollback_noop(src: str) -> str:
+    """The rollback restores nothing but reports that it did."""
+    return _must(src, '    ln -sfn "$app/releases/$current" "$app/current.next"\n'
+                 '    mv -T "$app/current.next" "$app/current"\n    if healthy_at "$current"; then\n',
+                 "    # DEFECT (negative control): the rollback restores nothing but reports that it did.\n"
+                 "    if true; then\n")
+
+
+def health_check_swallowed(src: str) -> str:
+    """The health check's failure is ignored."""
+    return _must(src, 'if ! healthy_at "$version"; then\n',
+                 "# DEFECT (negative control): the health check's failure is swallowed.\n"
+                 'healthy_at "$version" || echo "warning: health check did not pass, continuing" >&2\n'
+                 "if false; then\n")
+
+
+def alert_wrong_metric(src: str) -> str:
+    """RunnerOffline(primary) on a metric nobody exports."""
+    return _must(src, PRIMARY_ALERT, '        expr: github_runner_up{runner="primary"} == 0  '
+                 "# DEFECT (negative control): a metric nobody exports\n        for: 5m\n")
+
+
+def alert_for_too_long(src: str) -> str:
+    """RunnerOffline(primary) waits 15m, three times the spec's 5m."""
+    return _must(src, PRIMARY_ALERT, PRIMARY_ALERT.replace(
+        "for: 5m\n", "for: 15m  # DEFECT (negative control): three times the spec's 5m\n"))
+
+
+def alert_no_for(src: str) -> str:
+    """RunnerOffline(primary) has no `for`: any blip pages."""
+    return _must(src, PRIMARY_ALERT, PRIMARY_ALERT.replace(
+        "        for: 5m\n", "        # DEFECT (negative control): no `for`, so any blip pages the on-call\n"))
+
+
+RULES = "monitoring/rules/runner-alerts.yml"
+VARIANTS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "no-failover": (WORKFLOW, no_failover),
+    "no-health-gate": (WORKFLOW, no_health_gate),
+    "no-concurrency": (WORKFLOW, no_concurrency),
+    "no-concurrency-any-runner": (WORKFLOW, no_concurrency_any_runner),
+    "no-expiry-preflight": (WORKFLOW, no_expiry_preflight),
+    "diagnosis-without-if-failure": (WORKFLOW, diagnosis_without_if_failure),
+    "no-retry": (WORKFLOW, no_retry),
+    "secondary-first": ("scripts/select-runner.sh", secondary_first),
+    "gate-fail-open": ("scripts/select-runner.sh", gate_fail_open),
+    "exporter-service-only": ("runner-exporter/runner_exporter.py", exporter_service_only),
+    "rollback-noop": ("scripts/remote-activate.sh", rollback_noop),
+    "health-check-swallowed": ("scripts/remote-activate.sh", health_check_swallowed),
+    "alert-wrong-metric": (RULES, alert_wrong_metric),
+    "alert-for-too-long": (RULES, alert_for_too_long),
+    "alert-no-for": (RULES, alert_no_for),
 }
 
 
-def render(name: str) -> str:
-    """The variant's workflow text."""
-    src = REFERENCE.read_text()
-    return _must(VARIANTS[name](src), HEADER, f"# NEGATIVE CONTROL ({name}). {HEADER[2:]}")
+def render(name: str) -> tuple[Path, str]:
+    """Where the variant's file goes and its text."""
+    rel, transform = VARIANTS[name]
+    return HERE / name / rel, transform((PIPELINE / rel).read_text())
 
 
 def main() -> None:
-    """Write every variant's workflow."""
+    """Write every variant's file."""
     for name in VARIANTS:
-        target = HERE / name / ".github" / "workflows" / "deploy.yml"
+        target, text = render(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render(name))
-        print(f"wrote {target.relative_to(HERE.parent)}")
+        target.write_text(text)
+        print(f"wrote {target.relative_to(PIPELINE)}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""NEGATIVE CONTROL (exporter-service-only). Runner exporter: Prometheus metrics about one self-hosted GitHub Actions runner.
+"""Runner exporter: Prometheus metrics about one self-hosted GitHub Actions runner.
 
 Part of the reference pipeline (it runs on every runner host). `runner_status` is 1 only
 when the runner service process is alive AND it checked in with GitHub recently: a runner
@@ -98,7 +98,8 @@ def render(previous_cpu: list[int]) -> str:
     lines = [
         "# HELP runner_status 1 when the runner service is running and checked in with GitHub recently.",
         "# TYPE runner_status gauge",
-        # DEFECT (negative control): "runner service active" only; a runner cut off from GitHub stays green.
+        # DEFECT (negative control): "runner service active" only; a runner cut off from GitHub
+        # stays green.
         f"runner_status{{{labels}}} {1 if alive else 0}",
         "# HELP runner_service_active 1 when the runner service process exists.",
         "# TYPE runner_service_active gauge",

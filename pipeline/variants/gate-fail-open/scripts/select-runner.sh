@@ -2,7 +2,7 @@
 # Runner health gate and selection. Picks the primary production runner when Prometheus
 # shows it healthy (scrape target up AND runner_status == 1 AND authorized for production),
 # else the pre-approved secondary; fails fast when neither is healthy.
-# NEGATIVE CONTROL (gate-fail-open). Policy when Prometheus is unreachable: fail OPEN (no deploy without evidence of health).
+# Policy when Prometheus is unreachable: FAIL CLOSED (no deploy without evidence of health).
 # Writes `labels` (JSON list for runs-on) and `role` to $GITHUB_OUTPUT.
 set -euo pipefail
 

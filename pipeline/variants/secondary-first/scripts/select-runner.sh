@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# NEGATIVE CONTROL (secondary-first). Runner health gate and selection. Picks the primary production runner when Prometheus
+# Runner health gate and selection. Picks the primary production runner when Prometheus
 # shows it healthy (scrape target up AND runner_status == 1 AND authorized for production),
 # else the pre-approved secondary; fails fast when neither is healthy.
 # Policy when Prometheus is unreachable: FAIL CLOSED (no deploy without evidence of health).
