@@ -137,6 +137,33 @@ def alert_no_for(src: str) -> str:
         "        for: 5m\n", "        # DEFECT (negative control): no `for`, so any blip pages the on-call\n"))
 
 
+def waits_on_stdin(src: str) -> str:
+    """The deploy asks for a confirmation on stdin (closed on runners: EOF fails the step)."""
+    return _must(src, 'echo "deploying $VERSION to',
+                 "# DEFECT (negative control): waits for a human on stdin, which a runner closes.\n"
+                 'read -r -p "Deploy $VERSION to production? [y/N] " confirm\n'
+                 '[ "$confirm" = y ] || { echo "aborted"; exit 1; }\n'
+                 'echo "deploying $VERSION to')
+
+
+def notify_success_always(src: str) -> str:
+    """A success notification is sent before knowing whether anything was deployed."""
+    return _must(src, 'if [ "$code" -eq 3 ]; then\n',
+                 "# DEFECT (negative control): announces success before checking the outcome.\n"
+                 'notify "Production deploy of $VERSION succeeded" success\n'
+                 'if [ "$code" -eq 3 ]; then\n')
+
+
+def state_written_early(src: str) -> str:
+    """The state file is written before the new release proved healthy."""
+    start = src.index("jq -n --arg cur")
+    end = src.index('rm -f "$app/.state.tmp"\n') + len('rm -f "$app/.state.tmp"\n')
+    block = src[start:end]
+    out = src[:start] + src[end:]
+    return _must(out, "healthy_at() {", "# DEFECT (negative control): the state file is written before the health "
+                 "check.\n" + block + "\nhealthy_at() {")
+
+
 RULES = "monitoring/rules/runner-alerts.yml"
 VARIANTS: dict[str, tuple[str, Callable[[str], str]]] = {
     "no-failover": (WORKFLOW, no_failover),
@@ -151,6 +178,9 @@ VARIANTS: dict[str, tuple[str, Callable[[str], str]]] = {
     "exporter-service-only": ("runner-exporter/runner_exporter.py", exporter_service_only),
     "rollback-noop": ("scripts/remote-activate.sh", rollback_noop),
     "health-check-swallowed": ("scripts/remote-activate.sh", health_check_swallowed),
+    "waits-on-stdin": ("scripts/deploy.sh", waits_on_stdin),
+    "notify-success-always": ("scripts/deploy.sh", notify_success_always),
+    "state-written-early": ("scripts/remote-activate.sh", state_written_early),
     "alert-wrong-metric": (RULES, alert_wrong_metric),
     "alert-for-too-long": (RULES, alert_for_too_long),
     "alert-no-for": (RULES, alert_no_for),

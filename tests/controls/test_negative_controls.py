@@ -97,6 +97,21 @@ CONTROLS = [
         id="no-retry",
     ),
     pytest.param(
+        "waits-on-stdin", FAILOVER, "healthy_primary_runner_takes",
+        r"production serves '[\d.]+' and the deploy run concluded 'failure'; expected '1.0.1' and success",
+        id="waits-on-stdin",
+    ),
+    pytest.param(
+        "notify-success-always", ROLLBACK, "broken_release",
+        r"the team channel was told \['success'\] as well as 'rollback' about 4.0.0",
+        id="notify-success-always",
+    ),
+    pytest.param(
+        "state-written-early", ROLLBACK, "broken_release",
+        r"the state file records current_version '4.0.0', but production should still be at",
+        id="state-written-early",
+    ),
+    pytest.param(
         "alert-wrong-metric", ALERTS, "offline_primary_runner_pages",
         r"did not reach the on-call within its .* budget: it never even went pending",
         id="alert-wrong-metric",
