@@ -10,3 +10,10 @@ Feature: Production deploys succeed at least 95 % of the time, measured over rep
     And production deploys run back to back until the success rate is decided
     Then at least 95 % of the deploys succeed, judged on the lower confidence bound
     And the deploy durations are within the p50 and p95 budgets
+
+  Scenario: A deploy attempt that hangs is timed out and retried, and the deploy succeeds
+    Given a healthy primary and secondary runner
+    When production stops answering
+    And a production deploy of version "6.0.0" is triggered
+    And production answers again once a deploy attempt has timed out
+    Then production reports version "6.0.0"

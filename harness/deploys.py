@@ -110,6 +110,22 @@ def await_job_state(env: Environment, feed: GitHubEventFeed, run_id: int, job_ke
                            "concurrent deploys could not be lined up as the scenario needs") from exc
 
 
+def await_job_log(env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, text: str,
+                  timeout: float) -> bool:
+    """Follow `job_key`'s log until it contains `text` (True) or the job ends / `timeout` passes (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        feed.poll()
+        mine = [e for e in feed.events() if e.get("run_id") == run_id and e.get("job_key") == job_key]
+        job_id = next((e["job_id"] for e in mine if e["type"] == "job.started"), None)
+        if job_id is not None and text in env.github.job_logs(job_id):
+            return True
+        if any(e["type"] in ("job.completed", "job.skipped") for e in mine):
+            return False
+        time.sleep(0.2)
+    return False
+
+
 def await_run_completed(env: Environment, feed: GitHubEventFeed, run_id: int, timeout: float) -> dict[str, Any]:
     """Follow the event log until the run completes; return the run as the API shows it."""
     try:

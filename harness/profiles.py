@@ -13,7 +13,7 @@ TIMER_KEYS = (
     "scrape_interval_s", "scrape_timeout_s", "evaluation_interval_s", "runner_heartbeat_s",
     "runner_heartbeat_timeout_s", "lease_renew_s", "lease_timeout_s", "queue_timeout_s",
     "exporter_stale_after_s", "alert_for_scale", "alertmanager_group_wait_s", "alertmanager_group_interval_s",
-    "alertmanager_repeat_interval_s", "retry_wait_s",
+    "alertmanager_repeat_interval_s", "retry_wait_s", "attempt_timeout_s",
 )
 BUDGET_KEYS = (
     "failover_budget_s", "fail_fast_budget_s", "unhealthy_detection_timeout_s", "deploy_timeout_s",

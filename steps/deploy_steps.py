@@ -15,6 +15,7 @@ from harness.checks.success_rate import check_durations, check_success_rate
 from harness.claims import CONFIDENCE, DEPLOY_P50_BUDGET_S, DEPLOY_P95_BUDGET_S, SUCCESS_RATE_MIN
 from harness.deploys import (
     DEPLOY_JOB,
+    await_job_log,
     await_job_state,
     await_run_completed,
     await_run_end,
@@ -202,6 +203,16 @@ def durations_within_budget(scenario: ScenarioState) -> None:
 def production_stops_answering(scenario: ScenarioState) -> None:
     """Freeze the production host (reverted at scenario end, or when it 'answers again')."""
     scenario.values["production_fault"] = scenario.cleanup.enter_context(scenario.env.production_unresponsive())
+
+
+@when("production answers again once a deploy attempt has timed out")
+def production_answers_after_attempt_timeout(scenario: ScenarioState) -> None:
+    """Keep production frozen until the deploy log reports an attempt timed out (or the job ended)."""
+    env, run_id = scenario.env, scenario.values["run_id"]
+    timeout = 2 * env.profile.timer("attempt_timeout_s") + env.profile.budget("deploy_timeout_s")
+    seen = await_job_log(env, scenario.feed, run_id, DEPLOY_JOB, "timed out after", timeout)
+    env.journal.info("deploy.attempt_timed_out", run_id=run_id, seen_in_log=seen)
+    scenario.values["production_fault"].revert_now()
 
 
 @when("production answers again")

@@ -309,6 +309,7 @@ class DockerTopology:
             github.set_variable("SSH_KNOWN_HOSTS", self.ssh.known_hosts)
             github.set_variable("TEAM_WEBHOOK_URL", "http://webhook-sink:8080/team")
             github.set_variable("RETRY_WAIT_S", f"{self.profile.timer('retry_wait_s'):g}")
+            github.set_variable("ATTEMPT_TIMEOUT_S", f"{self.profile.timer('attempt_timeout_s'):g}")
             names = {r.name for r in self.runners}
             self._await(lambda: names <= {r["name"] for r in github.runners() if r["status"] == "online"},
                         f"runners {sorted(names)} online in GitHub", timeout)

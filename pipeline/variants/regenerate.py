@@ -164,6 +164,13 @@ def state_written_early(src: str) -> str:
                  "check.\n" + block + "\nhealthy_at() {")
 
 
+def retry_not_on_timeout(src: str) -> str:
+    """Only connection failures are retried; an attempt that timed out fails the deploy."""
+    return _must(src, 'if [ "$code" -eq 0 ] || { [ "$code" -ne 255 ] && [ "$code" -ne 124 ]; }; then\n',
+                 "  # DEFECT (negative control): a timed-out attempt (124) is not retried.\n"
+                 '  if [ "$code" -eq 0 ] || [ "$code" -ne 255 ]; then\n')
+
+
 RULES = "monitoring/rules/runner-alerts.yml"
 VARIANTS: dict[str, tuple[str, Callable[[str], str]]] = {
     "no-failover": (WORKFLOW, no_failover),
@@ -179,6 +186,7 @@ VARIANTS: dict[str, tuple[str, Callable[[str], str]]] = {
     "rollback-noop": ("scripts/remote-activate.sh", rollback_noop),
     "health-check-swallowed": ("scripts/remote-activate.sh", health_check_swallowed),
     "waits-on-stdin": ("scripts/deploy.sh", waits_on_stdin),
+    "retry-not-on-timeout": ("scripts/deploy.sh", retry_not_on_timeout),
     "notify-success-always": ("scripts/deploy.sh", notify_success_always),
     "state-written-early": ("scripts/remote-activate.sh", state_written_early),
     "alert-wrong-metric": (RULES, alert_wrong_metric),

@@ -97,6 +97,11 @@ CONTROLS = [
         id="no-retry",
     ),
     pytest.param(
+        "retry-not-on-timeout", RATE, "timed_out_and_retried",
+        r"production serves '[\d.]+' and the deploy run concluded 'failure'; expected '6.0.0' and success",
+        id="retry-not-on-timeout",
+    ),
+    pytest.param(
         "waits-on-stdin", FAILOVER, "healthy_primary_runner_takes",
         r"production serves '[\d.]+' and the deploy run concluded 'failure'; expected '1.0.1' and success",
         id="waits-on-stdin",
