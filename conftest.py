@@ -6,4 +6,8 @@ pytest_plugins = [
     "steps.runner_steps",
     "steps.deploy_steps",
     "steps.alert_steps",
+    "steps.credential_steps",
+    "steps.rollback_steps",
+    "steps.trial_steps",
+    "steps.concurrency_steps",
 ]

@@ -146,3 +146,11 @@ def run_diagnostics(env: Environment, run_id: int) -> dict[str, Any]:
     jobs = env.github.jobs(run_id)
     return {"jobs": [{k: j.get(k) for k in ("name", "status", "conclusion", "runner_name", "labels")}
                      | {"log_tail": env.github.job_logs(j["id"])[-3000:]} for j in jobs]}
+
+
+def cancel_if_running(env: Environment, run_id: int) -> None:
+    """Cleanup callback: cancel run `run_id` if it is still going (journalled)."""
+    run = env.github.run(run_id)
+    if run.get("status") != "completed":
+        env.journal.info("deploy.cancel", run_id=run_id, reason="scenario ended")
+        env.github.cancel(run_id)
