@@ -22,6 +22,7 @@ from harness.faults.base import Fault
 from harness.faults.broken_release import BrokenRelease
 from harness.faults.connection_resets import ConnectionResets
 from harness.faults.credentials import ExpiredCertificate
+from harness.faults.deploy_lock import DeployLockHeld
 from harness.faults.partition import NetworkPartition
 from harness.faults.runner_offline import RunnerOffline
 from harness.faults.service_paused import ServicePaused
@@ -68,6 +69,9 @@ class Environment(Protocol):
 
     def release_broken(self, version: str) -> Fault:
         """A fault that makes release `version` fail its health check once installed."""
+
+    def deploy_lock_held(self) -> Fault:
+        """A fault that holds production's deploy lock, as a stuck earlier deploy would."""
 
     def ssh_to_production_flaky(self, every: int) -> Fault:
         """A fault that resets every `every`-th SSH connection from the runners to production."""
@@ -145,6 +149,11 @@ class DockerEnvironment:
                                 [self.topology.runner_container(r) for r in ("primary", "secondary")],
                                 self.topology.container_name("prod-web-1"), "prod-web-1", 22, every,
                                 tag=f"dch-{self.run_id}-resets")
+
+    def deploy_lock_held(self) -> Fault:
+        """flock on /opt/app/.deploy.lock as the deploy user, until reverted."""
+        return DeployLockHeld(self.journal, self.backend, self.topology.container_name("prod-web-1"),
+                              "/opt/app/.deploy.lock")
 
     def release_broken(self, version: str) -> Fault:
         """Mark the release broken on the production host."""

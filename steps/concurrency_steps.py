@@ -23,14 +23,20 @@ def production_stops_answering(scenario: ScenarioState) -> None:
     scenario.values["production_fault"] = scenario.cleanup.enter_context(scenario.env.production_unresponsive())
 
 
-@when("production answers again once a deploy attempt has timed out")
-def production_answers_after_attempt_timeout(scenario: ScenarioState) -> None:
-    """Keep production frozen until the deploy log reports an attempt timed out (or the job ended)."""
+@when("a stuck deploy holds the production deploy lock")
+def stuck_deploy_holds_lock(scenario: ScenarioState) -> None:
+    """Hold the host's deploy lock (released by the next step, or at scenario end)."""
+    scenario.values["lock_fault"] = scenario.cleanup.enter_context(scenario.env.deploy_lock_held())
+
+
+@when("the stuck deploy lets go once a deploy attempt has timed out")
+def lock_released_after_attempt_timeout(scenario: ScenarioState) -> None:
+    """Keep the lock until the deploy log reports an attempt timed out (or the job ended), then release it."""
     env, run_id = scenario.env, scenario.values["run_id"]
     timeout = 2 * env.profile.timer("attempt_timeout_s") + env.profile.budget("deploy_timeout_s")
     seen = await_job_log(env, scenario.feed, run_id, DEPLOY_JOB, "timed out after", timeout)
     env.journal.info("deploy.attempt_timed_out", run_id=run_id, seen_in_log=seen)
-    scenario.values["production_fault"].revert_now()
+    scenario.values["lock_fault"].revert_now()
 
 
 @when("production answers again")

@@ -105,8 +105,7 @@ def exporter_service_only(src: str) -> str:
 
 def rollback_noop(src: str) -> str:
     """The rollback restores nothing but reports that it did."""
-    return _must(src, '    ln -sfn "$app/releases/$current" "$app/current.next"\n'
-                 '    mv -T "$app/current.next" "$app/current"\n    if healthy_at "$current"; then\n',
+    return _must(src, '    switch_to "$last_good"\n    if healthy_at "$last_good"; then\n',
                  "    # DEFECT (negative control): the rollback restores nothing but reports that it did.\n"
                  "    if true; then\n")
 
@@ -160,8 +159,9 @@ def state_written_early(src: str) -> str:
     end = src.index('rm -f "$app/.state.tmp"\n') + len('rm -f "$app/.state.tmp"\n')
     block = src[start:end]
     out = src[:start] + src[end:]
-    return _must(out, "healthy_at() {", "# DEFECT (negative control): the state file is written before the health "
-                 "check.\n" + block + "\nhealthy_at() {")
+    return _must(out, 'switch_to "$version"\n\n', 'switch_to "$version"\n'
+                 "# DEFECT (negative control): the state file is written before the health check.\n"
+                 + block + "\n")
 
 
 def retry_not_on_timeout(src: str) -> str:
