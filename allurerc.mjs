@@ -3,7 +3,7 @@ export default {
   name: "Deploy pipeline validation",
   plugins: {
     awesome: {
-      options: { singleFile: true, reportLanguage: "en", groupBy: ["parentSuite", "suite"] },
+      options: { singleFile: true, reportLanguage: "en", groupBy: ["feature"] },
     },
   },
 };
