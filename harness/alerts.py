@@ -8,31 +8,18 @@ from typing import Any
 from harness.checks.alerting import first_state_ms, notifications
 from harness.claims import AlertClaim
 from harness.environment import Environment
+from harness.feed import JournalFeed
 
 
-class OnCallFeed:
+class OnCallFeed(JournalFeed):
     """Copies the webhook sink's messages into the journal, once per message."""
 
     def __init__(self, env: Environment) -> None:
-        self.env = env
-        self.cursor = -1
-
-    def catch_up(self) -> None:
-        """Move the cursor past everything received so far, without journaling it."""
-        for message in self.env.sink.messages(after=self.cursor):
-            self.cursor = max(self.cursor, int(message["seq"]))
-
-    def poll(self) -> list[dict[str, Any]]:
-        """Fetch messages newer than the cursor, journal them and return them."""
-        new = self.env.sink.messages(after=self.cursor)
-        for message in new:
-            self.env.journal.info("oncall.message", message=message, feed=id(self))
-            self.cursor = max(self.cursor, int(message["seq"]))
-        return new
+        super().__init__(env.journal, lambda after: env.sink.messages(after=after), "oncall.message", "message")
 
     def messages(self) -> list[dict[str, Any]]:
         """Every on-call message this feed journalled."""
-        return [e["message"] for e in self.env.journal.entries("oncall.message") if e.get("feed") == id(self)]
+        return self.items()
 
 
 def await_notification(feed: OnCallFeed, claim: AlertClaim, status: str, after_ms: int, until_ms: int) -> int:

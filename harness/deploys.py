@@ -8,35 +8,22 @@ from typing import Any
 from harness.checks.failover import first_unhealthy_ms
 from harness.environment import Environment
 from harness.errors import Inconclusive
+from harness.feed import JournalFeed
 from harness.waiting import WaitTimeout, wait_for
 
 DEPLOY_WORKFLOW = "deploy.yml"
 DEPLOY_JOB = "deploy"
 
 
-class GitHubEventFeed:
+class GitHubEventFeed(JournalFeed):
     """Copies the simulated GitHub's event log into the journal, once per event."""
 
     def __init__(self, env: Environment) -> None:
-        self.env = env
-        self.cursor = -1
-
-    def catch_up(self) -> None:
-        """Move the cursor past every event so far, without journaling them."""
-        for event in self.env.github.events(after=self.cursor):
-            self.cursor = max(self.cursor, int(event["seq"]))
-
-    def poll(self) -> list[dict[str, Any]]:
-        """Fetch events newer than the cursor, journal them and return them."""
-        new = self.env.github.events(after=self.cursor)
-        for event in new:
-            self.env.journal.info("github.event", event=event, feed=id(self))
-            self.cursor = max(self.cursor, int(event["seq"]))
-        return new
+        super().__init__(env.journal, lambda after: env.github.events(after=after), "github.event", "event")
 
     def events(self) -> list[dict[str, Any]]:
         """Every GitHub event this feed journalled."""
-        return [e["event"] for e in self.env.journal.entries("github.event") if e.get("feed") == id(self)]
+        return self.items()
 
 
 def await_seen_unhealthy(env: Environment, role: str, onset_ms: int) -> int:

@@ -10,6 +10,7 @@ from harness.checks.placement import check_ran_on
 from harness.deploys import DEPLOY_JOB, await_job_start, await_seen_unhealthy
 from harness.detection import observe_detection
 from harness.errors import Inconclusive
+from harness.faults.base import Fault
 from harness.report.verdicts import enforce
 from harness.waiting import WaitTimeout, wait_for
 
@@ -38,10 +39,7 @@ def healthy_runners(scenario: ScenarioState) -> None:
 @when(parsers.parse("the {role} runner is cut off from GitHub"))
 def runner_cut_off(scenario: ScenarioState, role: str) -> None:
     """Partition the runner from GitHub only: Prometheus still scrapes its exporter."""
-    fault = scenario.cleanup.enter_context(scenario.env.runner_cut_off_from_github(role))
-    assert fault.onset_ms is not None
-    scenario.values.setdefault("fault_onset_ms", fault.onset_ms)
-    scenario.values.setdefault("faults", {})[role] = fault
+    _enter_runner_fault(scenario, role, scenario.env.runner_cut_off_from_github(role))
 
 
 @then(parsers.parse("monitoring reports the {role} runner unhealthy within the detection budget"))
@@ -63,10 +61,8 @@ def prometheus_unreachable(scenario: ScenarioState) -> None:
 @when(parsers.parse("the {role} runner goes offline"))
 def runner_goes_offline(scenario: ScenarioState, role: str) -> None:
     """Inject the fault (reverted at scenario end) and wait until monitoring sees it."""
-    fault = scenario.cleanup.enter_context(scenario.env.runner_offline(role))
+    fault = _enter_runner_fault(scenario, role, scenario.env.runner_offline(role))
     assert fault.onset_ms is not None
-    scenario.values.setdefault("fault_onset_ms", fault.onset_ms)
-    scenario.values.setdefault("faults", {})[role] = fault
     scenario.values.setdefault("seen_unhealthy_ms", await_seen_unhealthy(scenario.env, role, fault.onset_ms))
 
 
@@ -97,3 +93,12 @@ def deploy_runs_on_secondary(scenario: ScenarioState) -> None:
     v["failover_s"] = result.measured["failover_s"]
 
 
+
+
+def _enter_runner_fault(scenario: ScenarioState, role: str, fault: Fault) -> Fault:
+    """Inject `fault` for the scenario's lifetime; remember it by role and the first fault's onset."""
+    scenario.cleanup.enter_context(fault)
+    assert fault.onset_ms is not None
+    scenario.values.setdefault("fault_onset_ms", fault.onset_ms)
+    scenario.values.setdefault("faults", {})[role] = fault
+    return fault
