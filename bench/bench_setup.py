@@ -48,14 +48,24 @@ def bench_image_cache(client: docker.DockerClient, root: Path) -> dict[str, floa
     def rebuild() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             _stage_context(spec, root, Path(tmp))
-            for _ in client.api.build(path=tmp, tag="dch/bench-prodhost:nocache", nocache=True, rm=True,
-                                      forcerm=True, decode=True, buildargs={"BASE_IMAGE": base_tag(manifest.base)}):
+            for _ in client.api.build(
+                path=tmp,
+                tag="dch/bench-prodhost:nocache",
+                nocache=True,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                buildargs={"BASE_IMAGE": base_tag(manifest.base)},
+            ):
                 pass
         client.images.remove("dch/bench-prodhost:nocache", force=True)
 
     cold = time_it(rebuild)
-    return {"cached_setup_s": round(cached, 2), "one_image_nocache_build_s": round(cold, 2),
-            "ratio_rebuild_over_cached": round(cold / max(cached, 1e-3), 1)}
+    return {
+        "cached_setup_s": round(cached, 2),
+        "one_image_nocache_build_s": round(cold, 2),
+        "ratio_rebuild_over_cached": round(cold / max(cached, 1e-3), 1),
+    }
 
 
 def bench_topology_start(client: docker.DockerClient, root: Path) -> dict[str, float]:
@@ -78,8 +88,11 @@ def bench_topology_start(client: docker.DockerClient, root: Path) -> dict[str, f
 
     with mock.patch("harness.topology.docker_topology.ThreadPoolExecutor", Sequential):
         sequential = start_stop()
-    return {"topology_parallel_s": round(parallel, 2), "topology_sequential_s": round(sequential, 2),
-            "ratio_sequential_over_parallel": round(sequential / parallel, 2)}
+    return {
+        "topology_parallel_s": round(parallel, 2),
+        "topology_sequential_s": round(sequential, 2),
+        "ratio_sequential_over_parallel": round(sequential / parallel, 2),
+    }
 
 
 def main() -> None:

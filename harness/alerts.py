@@ -42,5 +42,7 @@ def alert_states(env: Environment, claim: AlertClaim, since_ms: int) -> dict[str
     labels = ",".join([f'alertname="{claim.alertname}"', *(f'{k}="{v}"' for k, v in claim.labels)])
     window = max(1.0, time.time() - since_ms / 1000 + 5)
     series = env.prometheus.series_samples(f"ALERTS{{{labels}}}", window)
-    return {"pending_ms": first_state_ms(series, "pending", since_ms),
-            "firing_ms": first_state_ms(series, "firing", since_ms)}
+    return {
+        "pending_ms": first_state_ms(series, "pending", since_ms),
+        "firing_ms": first_state_ms(series, "firing", since_ms),
+    }

@@ -45,5 +45,6 @@ def alert_claim(alertname: str, runner: str | None = None) -> AlertClaim:
         return per_runner[0]
     if len(candidates) == 1 and not any(k == "runner" for k, _ in candidates[0].labels):
         return candidates[0]  # not a per-runner alert: the runner does not select it
-    raise ConfigError(f"no alert claim {alertname!r} for runner {runner!r}; known: "
-                      f"{sorted({c.alertname for c in ALERT_CLAIMS})}")
+    raise ConfigError(
+        f"no alert claim {alertname!r} for runner {runner!r}; known: {sorted({c.alertname for c in ALERT_CLAIMS})}"
+    )

@@ -34,11 +34,16 @@ def _ensure_ssh_keygen(progress: object) -> None:
     if shutil.which("ssh-keygen"):
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-q", "openssh-client"], check=True, capture_output=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "openssh-client"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         return
-    raise HarnessError("ssh-keygen is missing (it makes each run's SSH certificate authority). "
-                       "Fix: install openssh-client.")
+    raise HarnessError(
+        "ssh-keygen is missing (it makes each run's SSH certificate authority). Fix: install openssh-client."
+    )
 
 
 def _pytest(args: list[str]) -> int:
@@ -102,8 +107,10 @@ def cmd_cleanup(ns: argparse.Namespace) -> int:
     from harness.topology.cleanup import cleanup
 
     report = cleanup(DockerBackend(), ns.run)
-    print(f"removed {len(report.containers)} container(s) {report.containers} and "
-          f"{len(report.networks)} network(s)", file=sys.stderr)
+    print(
+        f"removed {len(report.containers)} container(s) {report.containers} and {len(report.networks)} network(s)",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -35,13 +35,16 @@ def await_seen_unhealthy(env: Environment, role: str, onset_ms: int) -> int:
         return first_unhealthy_ms(env.prometheus.samples(selector, timeout + 30), onset_ms)
 
     try:
-        seen = wait_for(probe, f"Prometheus to see runner {role} down", timeout,
-                        interval=env.profile.timer("scrape_interval_s") / 4)
+        seen = wait_for(
+            probe, f"Prometheus to see runner {role} down", timeout, interval=env.profile.timer("scrape_interval_s") / 4
+        )
     except WaitTimeout as exc:
         env.journal.fail("monitor.seen_unhealthy", role=role, error=str(exc))
-        raise Inconclusive(f"the {role} runner was taken offline but Prometheus did not see its target down "
-                           f"within {timeout:g} s ({selector}); the fault did not take effect as monitoring "
-                           "sees it, so failover cannot be judged") from exc
+        raise Inconclusive(
+            f"the {role} runner was taken offline but Prometheus did not see its target down "
+            f"within {timeout:g} s ({selector}); the fault did not take effect as monitoring "
+            "sees it, so failover cannot be judged"
+        ) from exc
     env.journal.info("monitor.seen_unhealthy", role=role, observed_ts_ms=seen, selector=selector)
     return seen
 
@@ -62,8 +65,11 @@ def await_job_start(env: Environment, feed: GitHubEventFeed, run_id: int, job_ke
     while True:
         now_ms = int(time.time() * 1000)
         for event in feed.poll():
-            if (event.get("run_id") == run_id and event.get("job_key") == job_key
-                    and event["type"] in ("job.started", "job.completed")):
+            if (
+                event.get("run_id") == run_id
+                and event.get("job_key") == job_key
+                and event["type"] in ("job.started", "job.completed")
+            ):
                 return now_ms
         if now_ms >= until_ms:
             return now_ms
@@ -82,23 +88,34 @@ def await_run_end(env: Environment, feed: GitHubEventFeed, run_id: int, until_ms
         time.sleep(0.1)
 
 
-def await_job_state(env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, states: tuple[str, ...],
-                    timeout: float) -> dict[str, Any]:
+def await_job_state(
+    env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, states: tuple[str, ...], timeout: float
+) -> dict[str, Any]:
     """Follow the event log until `job_key` of `run_id` has an event of one of `states`; return that event."""
+
     def probe() -> dict[str, Any] | None:
         feed.poll()
-        return next((e for e in feed.events() if e.get("run_id") == run_id and e.get("job_key") == job_key
-                     and e["type"] in states), None)
+        return next(
+            (
+                e
+                for e in feed.events()
+                if e.get("run_id") == run_id and e.get("job_key") == job_key and e["type"] in states
+            ),
+            None,
+        )
 
     try:
         return wait_for(probe, f"{job_key} of run {run_id} to reach {states}", timeout, interval=0.1)
     except WaitTimeout as exc:
-        raise Inconclusive(f"run {run_id}'s {job_key} job did not reach {states} in {timeout:g} s, so the "
-                           "concurrent deploys could not be lined up as the scenario needs") from exc
+        raise Inconclusive(
+            f"run {run_id}'s {job_key} job did not reach {states} in {timeout:g} s, so the "
+            "concurrent deploys could not be lined up as the scenario needs"
+        ) from exc
 
 
-def await_job_log(env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, text: str,
-                  timeout: float) -> bool:
+def await_job_log(
+    env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, text: str, timeout: float
+) -> bool:
     """Follow `job_key`'s log until it contains `text` (True) or the job ends / `timeout` passes (False)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -116,9 +133,15 @@ def await_job_log(env: Environment, feed: GitHubEventFeed, run_id: int, job_key:
 def await_run_completed(env: Environment, feed: GitHubEventFeed, run_id: int, timeout: float) -> dict[str, Any]:
     """Follow the event log until the run completes; return the run as the API shows it."""
     try:
-        wait_for(lambda: any(e["type"] == "run.completed" and e.get("run_id") == run_id for e in feed.poll())
-                 or any(e["type"] == "run.completed" and e.get("run_id") == run_id for e in feed.events()),
-                 f"run {run_id} to complete", timeout, interval=0.2)
+        wait_for(
+            lambda: (
+                any(e["type"] == "run.completed" and e.get("run_id") == run_id for e in feed.poll())
+                or any(e["type"] == "run.completed" and e.get("run_id") == run_id for e in feed.events())
+            ),
+            f"run {run_id} to complete",
+            timeout,
+            interval=0.2,
+        )
     except WaitTimeout as exc:
         run = env.github.run(run_id)
         env.journal.fail("deploy.await", run_id=run_id, status=run.get("status"))
@@ -131,8 +154,13 @@ def await_run_completed(env: Environment, feed: GitHubEventFeed, run_id: int, ti
 def run_diagnostics(env: Environment, run_id: int) -> dict[str, Any]:
     """Jobs of the run with their (masked) logs: evidence for a finding."""
     jobs = env.github.jobs(run_id)
-    return {"jobs": [{k: j.get(k) for k in ("name", "status", "conclusion", "runner_name", "labels")}
-                     | {"log_tail": env.github.job_logs(j["id"])[-3000:]} for j in jobs]}
+    return {
+        "jobs": [
+            {k: j.get(k) for k in ("name", "status", "conclusion", "runner_name", "labels")}
+            | {"log_tail": env.github.job_logs(j["id"])[-3000:]}
+            for j in jobs
+        ]
+    }
 
 
 def cancel_if_running(env: Environment, run_id: int) -> None:

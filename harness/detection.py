@@ -23,5 +23,10 @@ def observe_detection(env: Environment, role: str, onset_ms: int) -> CheckResult
         wait_for(probe, f"runner_status of {role} to drop to 0", max(0.0, deadline - time.time()), interval=0.25)
     except WaitTimeout:
         pass  # not seen in time: the checker below turns that into the verdict, with the samples as evidence
-    return check_detected(env.prometheus.samples(selector, budget + 30), onset_ms=onset_ms, budget_s=budget,
-                          observed_until_ms=int(time.time() * 1000), what=f"the {role} runner")
+    return check_detected(
+        env.prometheus.samples(selector, budget + 30),
+        onset_ms=onset_ms,
+        budget_s=budget,
+        observed_until_ms=int(time.time() * 1000),
+        what=f"the {role} runner",
+    )

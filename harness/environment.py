@@ -98,8 +98,9 @@ class Environment(Protocol):
 class DockerEnvironment:
     """Environment backed by a DockerTopology on the local engine."""
 
-    def __init__(self, pipeline: PipelineSource, profile: Profile, journal_dir: Path,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self, pipeline: PipelineSource, profile: Profile, journal_dir: Path, progress: Progress | None = None
+    ) -> None:
         progress = progress or Progress()
         ensure_engine(progress)
         client = docker.from_env(timeout=300)
@@ -109,8 +110,9 @@ class DockerEnvironment:
         self.profile = profile
         self.pipeline = pipeline
         self.backend = DockerBackend(client)
-        self.topology = DockerTopology({k: v.tag for k, v in images.items()}, pipeline, profile, self.journal,
-                                       run_id=run_id, backend=self.backend)
+        self.topology = DockerTopology(
+            {k: v.tag for k, v in images.items()}, pipeline, profile, self.journal, run_id=run_id, backend=self.backend
+        )
         with progress.step("topology") as rec:
             endpoints = self.topology.start()
             rec.detail = f"run {run_id}: github {endpoints.github}, prometheus {endpoints.prometheus}"
@@ -138,22 +140,34 @@ class DockerEnvironment:
 
     def runner_cut_off_from_github(self, role: str) -> Fault:
         """iptables DROP between the runner and the github container, inside the runner's netns."""
-        return NetworkPartition(self.journal, self.backend, self.topology.runner_container(role),
-                                self.topology.container_name("github"), "github",
-                                ["curl", "-sS", "-m", "2", "-o", "/dev/null", "http://github:8000/healthz"],
-                                tag=f"dch-{self.run_id}-partition")
+        return NetworkPartition(
+            self.journal,
+            self.backend,
+            self.topology.runner_container(role),
+            self.topology.container_name("github"),
+            "github",
+            ["curl", "-sS", "-m", "2", "-o", "/dev/null", "http://github:8000/healthz"],
+            tag=f"dch-{self.run_id}-partition",
+        )
 
     def ssh_to_production_flaky(self, every: int) -> Fault:
         """iptables nth-connection resets from both runners to prod-web-1:22."""
-        return ConnectionResets(self.journal, self.backend,
-                                [self.topology.runner_container(r) for r in ("primary", "secondary")],
-                                self.topology.container_name("prod-web-1"), "prod-web-1", 22, every,
-                                tag=f"dch-{self.run_id}-resets")
+        return ConnectionResets(
+            self.journal,
+            self.backend,
+            [self.topology.runner_container(r) for r in ("primary", "secondary")],
+            self.topology.container_name("prod-web-1"),
+            "prod-web-1",
+            22,
+            every,
+            tag=f"dch-{self.run_id}-resets",
+        )
 
     def deploy_lock_held(self) -> Fault:
         """flock on /opt/app/.deploy.lock as the deploy user, until reverted."""
-        return DeployLockHeld(self.journal, self.backend, self.topology.container_name("prod-web-1"),
-                              "/opt/app/.deploy.lock")
+        return DeployLockHeld(
+            self.journal, self.backend, self.topology.container_name("prod-web-1"), "/opt/app/.deploy.lock"
+        )
 
     def release_broken(self, version: str) -> Fault:
         """Mark the release broken on the production host."""
@@ -165,13 +179,19 @@ class DockerEnvironment:
         if ssh is None:
             raise TopologyError("the topology has no SSH material")
         expired = issue_user_cert(ssh, "-2d:-1d", f"deploy-expired-{self.run_id}")
-        return ExpiredCertificate(self.journal, self.github.set_secret, "DEPLOY_SSH_CERT", ssh.deploy_cert, expired,
-                                  cert_valid_before)
+        return ExpiredCertificate(
+            self.journal, self.github.set_secret, "DEPLOY_SSH_CERT", ssh.deploy_cert, expired, cert_valid_before
+        )
 
     def production_unresponsive(self) -> Fault:
         """Freeze the production host's container."""
-        return ServicePaused(self.journal, self.backend, self.topology.container_name("prod-web-1"), "production",
-                             self.production.answers)
+        return ServicePaused(
+            self.journal,
+            self.backend,
+            self.topology.container_name("prod-web-1"),
+            "production",
+            self.production.answers,
+        )
 
     def runner_status_selector(self, role: str) -> str:
         """The exporter's runner_status for the runner."""
@@ -179,8 +199,9 @@ class DockerEnvironment:
 
     def monitoring_unreachable(self) -> Fault:
         """Freeze the Prometheus container."""
-        return ServicePaused(self.journal, self.backend, self.topology.container_name("prometheus"), "prometheus",
-                             self.prometheus.ready)
+        return ServicePaused(
+            self.journal, self.backend, self.topology.container_name("prometheus"), "prometheus", self.prometheus.ready
+        )
 
     def production_state(self) -> dict[str, Any]:
         """Read the state file inside the production host's container."""
@@ -191,8 +212,10 @@ class DockerEnvironment:
         try:
             return dict(json.loads(result.output))
         except ValueError as exc:
-            raise PipelineFinding(f"FINDING: the production state file {STATE_FILE} is not valid JSON: {exc}",
-                                  {"content": result.output.decode(errors="replace")[:2000]}) from exc
+            raise PipelineFinding(
+                f"FINDING: the production state file {STATE_FILE} is not valid JSON: {exc}",
+                {"content": result.output.decode(errors="replace")[:2000]},
+            ) from exc
 
     def secrets(self) -> list[str]:
         """The deploy key (each line is checked separately by leak checks)."""
@@ -200,13 +223,17 @@ class DockerEnvironment:
 
     def leftovers(self) -> list[str]:
         """Paused containers of this run, and iptables rules this run added in its runners."""
-        found = [f"{c.name} is paused" for c in self.backend.list_containers(self.topology.labels)
-                 if c.status == "paused"]
+        found = [
+            f"{c.name} is paused" for c in self.backend.list_containers(self.topology.labels) if c.status == "paused"
+        ]
         for role in ("primary", "secondary"):
             container = self.topology.runner_container(role)
             code, out = self.backend.netns_exec(container, ["iptables", "-S"])
-            found += [f"{container}: stray rule {line}" for line in out.splitlines()
-                      if code == 0 and f"dch-{self.run_id}" in line]
+            found += [
+                f"{container}: stray rule {line}"
+                for line in out.splitlines()
+                if code == 0 and f"dch-{self.run_id}" in line
+            ]
         return found
 
     def close(self) -> None:

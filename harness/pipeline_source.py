@@ -28,10 +28,15 @@ class PipelineSource:
         if not (self.root / ".github" / "workflows").is_dir():
             raise ConfigError(f"{self.root} is not a pipeline repository: it has no .github/workflows folder")
         if self.variant and not self.variant_dir.is_dir():
-            known = sorted(p.name for p in (self.root / VARIANTS_DIR).iterdir() if p.is_dir()) \
-                if (self.root / VARIANTS_DIR).is_dir() else []
-            raise ConfigError(f"unknown pipeline variant {self.variant!r}: no folder {self.variant_dir}. "
-                              f"Known variants: {', '.join(known) or 'none'}.")
+            known = (
+                sorted(p.name for p in (self.root / VARIANTS_DIR).iterdir() if p.is_dir())
+                if (self.root / VARIANTS_DIR).is_dir()
+                else []
+            )
+            raise ConfigError(
+                f"unknown pipeline variant {self.variant!r}: no folder {self.variant_dir}. "
+                f"Known variants: {', '.join(known) or 'none'}."
+            )
 
     @property
     def variant_dir(self) -> Path:

@@ -10,14 +10,30 @@ import yaml
 from harness.errors import ConfigError
 
 TIMER_KEYS = (
-    "scrape_interval_s", "scrape_timeout_s", "evaluation_interval_s", "runner_heartbeat_s",
-    "runner_heartbeat_timeout_s", "lease_renew_s", "lease_timeout_s", "queue_timeout_s",
-    "exporter_stale_after_s", "alert_for_scale", "alertmanager_group_wait_s", "alertmanager_group_interval_s",
-    "alertmanager_repeat_interval_s", "retry_wait_s", "attempt_timeout_s",
+    "scrape_interval_s",
+    "scrape_timeout_s",
+    "evaluation_interval_s",
+    "runner_heartbeat_s",
+    "runner_heartbeat_timeout_s",
+    "lease_renew_s",
+    "lease_timeout_s",
+    "queue_timeout_s",
+    "exporter_stale_after_s",
+    "alert_for_scale",
+    "alertmanager_group_wait_s",
+    "alertmanager_group_interval_s",
+    "alertmanager_repeat_interval_s",
+    "retry_wait_s",
+    "attempt_timeout_s",
 )
 BUDGET_KEYS = (
-    "failover_budget_s", "fail_fast_budget_s", "unhealthy_detection_timeout_s", "deploy_timeout_s",
-    "runner_ready_timeout_s", "alert_dispatch_margin_s", "success_trials_max",
+    "failover_budget_s",
+    "fail_fast_budget_s",
+    "unhealthy_detection_timeout_s",
+    "deploy_timeout_s",
+    "runner_ready_timeout_s",
+    "alert_dispatch_margin_s",
+    "success_trials_max",
 )
 
 
@@ -65,11 +81,14 @@ def load_profile(name: str, folder: Path) -> Profile:
         missing = [k for k in keys if k not in values]
         unknown = [k for k in values if k not in keys]
         if missing or unknown:
-            raise ConfigError(f"profile {path}: section '{section}' is missing {missing} / has unknown keys "
-                              f"{unknown}; expected exactly {list(keys)}")
+            raise ConfigError(
+                f"profile {path}: section '{section}' is missing {missing} / has unknown keys "
+                f"{unknown}; expected exactly {list(keys)}"
+            )
         for key, value in values.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ConfigError(
-                    f"profile {path}: {section}.{key} must be a positive number of seconds, got {value!r}")
+                    f"profile {path}: {section}.{key} must be a positive number of seconds, got {value!r}"
+                )
         sections[section] = {k: float(v) for k, v in values.items()}
     return Profile(name, str(data.get("description", "")), sections["timers"], sections["budgets"])

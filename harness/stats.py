@@ -20,8 +20,9 @@ def z_value(confidence: float, one_sided: bool = True) -> float:
     return NormalDist().inv_cdf(1 - tail)
 
 
-def wilson_interval(successes: int, trials: int, confidence: float = 0.95,
-                    one_sided: bool = True) -> tuple[float, float]:
+def wilson_interval(
+    successes: int, trials: int, confidence: float = 0.95, one_sided: bool = True
+) -> tuple[float, float]:
     """Wilson score bounds of a success proportion (each bound one-sided at `confidence` by default)."""
     if trials <= 0:
         return 0.0, 1.0

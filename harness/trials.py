@@ -34,8 +34,17 @@ def _job_seconds(feed: GitHubEventFeed, run_id: int) -> float | None:
     return (end - start) / 1000 if start is not None and end is not None else None
 
 
-def run_trials(env: Environment, feed: GitHubEventFeed, *, version_prefix: str, max_trials: int,
-               target: float, confidence: float, min_trials: int = 10, min_trials_to_pass: int = 0) -> list[Trial]:
+def run_trials(
+    env: Environment,
+    feed: GitHubEventFeed,
+    *,
+    version_prefix: str,
+    max_trials: int,
+    target: float,
+    confidence: float,
+    min_trials: int = 10,
+    min_trials_to_pass: int = 0,
+) -> list[Trial]:
     """Deploy `version_prefix`.1, .2, ... one after another until decided or `max_trials`.
 
     Stops early when the rate claim is refuted (after `min_trials`), or met and at least
@@ -47,12 +56,18 @@ def run_trials(env: Environment, feed: GitHubEventFeed, *, version_prefix: str, 
         run_id = trigger_deploy(env, version)
         run = await_run_completed(env, feed, run_id, env.profile.budget("deploy_timeout_s"))
         served = env.production.version()
-        trial = Trial(number, version, run_id, run.get("conclusion") == "success" and served == version,
-                      run.get("conclusion"), served, _job_seconds(feed, run_id))
+        trial = Trial(
+            number,
+            version,
+            run_id,
+            run.get("conclusion") == "success" and served == version,
+            run.get("conclusion"),
+            served,
+            _job_seconds(feed, run_id),
+        )
         trials.append(trial)
         env.journal.info("trial", **asdict(trial))
         decision = rate_decision(sum(t.succeeded for t in trials), len(trials), target, confidence)
-        if len(trials) >= min_trials and decision.decided and (
-                not decision.met or len(trials) >= min_trials_to_pass):
+        if len(trials) >= min_trials and decision.decided and (not decision.met or len(trials) >= min_trials_to_pass):
             break
     return trials

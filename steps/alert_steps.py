@@ -27,8 +27,14 @@ def oncall_receives(scenario: ScenarioState, alertname: str, role: str) -> None:
     claim = alert_claim(alertname, role)
     budget_s = alert_budget(claim, env.profile)["budget_s"]
     observed = await_notification(scenario.oncall, claim, "firing", onset, onset + int(budget_s * 1000) + 500)
-    result = check_alert_delivered(scenario.oncall.messages(), claim, env.profile, onset_ms=onset,
-                                   observed_until_ms=observed, **alert_states(env, claim, onset))
+    result = check_alert_delivered(
+        scenario.oncall.messages(),
+        claim,
+        env.profile,
+        onset_ms=onset,
+        observed_until_ms=observed,
+        **alert_states(env, claim, onset),
+    )
     enforce(env, result, "alert_delivery")
 
 
@@ -47,8 +53,9 @@ def oncall_told_resolved(scenario: ScenarioState, alertname: str, role: str) -> 
     claim = alert_claim(alertname, role)
     until = recovered + int(resolve_budget(env.profile) * 1000) + 500
     observed = await_notification(scenario.oncall, claim, "resolved", recovered, until)
-    result = check_alert_resolved(scenario.oncall.messages(), claim, env.profile, recovered_ms=recovered,
-                                  observed_until_ms=observed)
+    result = check_alert_resolved(
+        scenario.oncall.messages(), claim, env.profile, recovered_ms=recovered, observed_until_ms=observed
+    )
     enforce(env, result, "alert_resolved")
 
 
@@ -61,8 +68,12 @@ def runner_blip(scenario: ScenarioState, role: str, alertname: str) -> None:
     with env.runner_offline(role) as fault:
         time.sleep(blip_s)  # the fault window's length is the fault's parameter, not a wait for an event
     assert fault.onset_ms is not None and fault.reverted_ms is not None
-    scenario.values["blip"] = {"alert": claim, "start_ms": fault.onset_ms, "end_ms": fault.reverted_ms,
-                               "seconds": (fault.reverted_ms - fault.onset_ms) / 1000}
+    scenario.values["blip"] = {
+        "alert": claim,
+        "start_ms": fault.onset_ms,
+        "end_ms": fault.reverted_ms,
+        "seconds": (fault.reverted_ms - fault.onset_ms) / 1000,
+    }
 
 
 @then(parsers.parse('no "{alertname}" alert reaches the on-call for the {role} runner'))
@@ -74,7 +85,13 @@ def no_page(scenario: ScenarioState, alertname: str, role: str) -> None:
     observed = await_notification(scenario.oncall, claim, "firing", blip["start_ms"], watch_until)
     samples = env.prometheus.samples(env.runner_health_selector(role), (observed - blip["start_ms"]) / 1000 + 10)
     seen = down_seconds(samples, blip["start_ms"], blip["end_ms"] + 2000, env.profile.timer("scrape_interval_s"))
-    result = check_no_page(scenario.oncall.messages(), claim, blip_start_ms=blip["start_ms"],
-                           watch_until_ms=watch_until, observed_until_ms=observed, blip_s=blip["seconds"],
-                           blip_seen_s=seen)
+    result = check_no_page(
+        scenario.oncall.messages(),
+        claim,
+        blip_start_ms=blip["start_ms"],
+        watch_until_ms=watch_until,
+        observed_until_ms=observed,
+        blip_s=blip["seconds"],
+        blip_seen_s=seen,
+    )
     enforce(env, result, "no_page")

@@ -53,8 +53,14 @@ def deploys_requested_in_turn(scenario: ScenarioState, first: str, second: str, 
         run_id = trigger_deploy(env, version)
         scenario.cleanup.callback(cancel_if_running, scenario.env, run_id)
         runs.append(run_id)
-        await_job_state(env, scenario.feed, run_id, DEPLOY_JOB, ("job.started", "job.pending", "job.queued"),
-                        env.profile.budget("deploy_timeout_s"))
+        await_job_state(
+            env,
+            scenario.feed,
+            run_id,
+            DEPLOY_JOB,
+            ("job.started", "job.pending", "job.queued"),
+            env.profile.budget("deploy_timeout_s"),
+        )
     scenario.values["runs"] = runs
     scenario.values["run_id"] = runs[-1]
 

@@ -15,8 +15,9 @@ def deploy_certificate_expired(scenario: ScenarioState) -> None:
     scenario.cleanup.enter_context(scenario.env.deploy_certificate_expired())
 
 
-@then(parsers.parse('the failure is classified "{failure_class}" with severity "{severity}" and the runbook '
-                    '"{runbook}"'))
+@then(
+    parsers.parse('the failure is classified "{failure_class}" with severity "{severity}" and the runbook "{runbook}"')
+)
 def failure_classified(scenario: ScenarioState, failure_class: str, severity: str, runbook: str) -> None:
     """Verdict from the run's job summaries: the diagnosis names class, severity and runbook."""
     env, run_id = scenario.env, scenario.values["run_id"]

@@ -38,13 +38,19 @@ def production_reports_version(scenario: ScenarioState, version: str) -> None:
     run = await_run_completed(env, scenario.feed, run_id, env.profile.budget("deploy_timeout_s"))
     served = env.production.version()
     env.journal.info("production.version", served=served, expected=version, run_conclusion=run.get("conclusion"))
-    attach_json("production after deploy", {"served_version": served, "expected": version,
-                                            "run_conclusion": run.get("conclusion")}, env.secrets())
+    attach_json(
+        "production after deploy",
+        {"served_version": served, "expected": version, "run_conclusion": run.get("conclusion")},
+        env.secrets(),
+    )
     if run.get("conclusion") != "success" or served != version:
         evidence = {"run": run, "served_version": served, "diagnostics": run_diagnostics(env, run_id)}
         attach_json("deploy evidence", evidence, env.secrets())
-        raise PipelineFinding(f"FINDING: production serves {served!r} and the deploy run concluded "
-                              f"{run.get('conclusion')!r}; expected {version!r} and success", evidence)
+        raise PipelineFinding(
+            f"FINDING: production serves {served!r} and the deploy run concluded "
+            f"{run.get('conclusion')!r}; expected {version!r} and success",
+            evidence,
+        )
 
 
 @then("the deploy fails fast without running on any runner")
@@ -53,8 +59,14 @@ def deploy_fails_fast(scenario: ScenarioState) -> None:
     env, v = scenario.env, scenario.values
     budget = env.profile.budget("fail_fast_budget_s")
     observed = await_run_end(env, scenario.feed, v["run_id"], v["trigger_ms"] + int(budget * 1000) + 500)
-    result = check_fail_fast(scenario.feed.events(), run_id=v["run_id"], job_key=DEPLOY_JOB,
-                             trigger_ms=v["trigger_ms"], budget_s=budget, observed_until_ms=observed)
+    result = check_fail_fast(
+        scenario.feed.events(),
+        run_id=v["run_id"],
+        job_key=DEPLOY_JOB,
+        trigger_ms=v["trigger_ms"],
+        budget_s=budget,
+        observed_until_ms=observed,
+    )
     enforce(env, result, "fail_fast", v["run_id"])
 
 
@@ -77,8 +89,11 @@ def production_unchanged(scenario: ScenarioState) -> None:
     served = env.production.version()
     env.journal.info("production.version", served=served, expected=before)
     if served != before:
-        raise PipelineFinding(f"FINDING: production serves {served!r}, but the deploy should not have touched it "
-                              f"(it served {before!r} before)", {"served": served, "before": before})
+        raise PipelineFinding(
+            f"FINDING: production serves {served!r}, but the deploy should not have touched it "
+            f"(it served {before!r} before)",
+            {"served": served, "before": before},
+        )
 
 
 @then(parsers.parse('the production state file records "{version}" deployed from the {role} runner'))
@@ -86,14 +101,18 @@ def state_file_records(scenario: ScenarioState, version: str, role: str) -> None
     """The pipeline's state file advanced: current = version, previous = what production had, runner named."""
     env = scenario.env
     state = env.production_state()
-    expected = {"current_version": version, "previous_version": scenario.values["version_before"],
-                "deploy_runner": env.runner_name(role)}
+    expected = {
+        "current_version": version,
+        "previous_version": scenario.values["version_before"],
+        "deploy_runner": env.runner_name(role),
+    }
     actual = {key: state.get(key) for key in expected}
     env.journal.info("production.state", state=state)
     attach_json("production state file", state, env.secrets())
     if actual != expected:
-        raise PipelineFinding(f"FINDING: the production state file records {actual}, expected {expected}",
-                              {"state": state})
+        raise PipelineFinding(
+            f"FINDING: the production state file records {actual}, expected {expected}", {"state": state}
+        )
 
 
 @then("the deploy run fails")
@@ -102,8 +121,10 @@ def deploy_run_fails(scenario: ScenarioState) -> None:
     env, run_id = scenario.env, scenario.values["run_id"]
     run = await_run_completed(env, scenario.feed, run_id, env.profile.budget("deploy_timeout_s"))
     if run.get("conclusion") != "failure":
-        raise PipelineFinding(f"FINDING: the deploy of a broken release concluded {run.get('conclusion')!r}, "
-                              "not failure", {"run": run, "diagnostics": run_diagnostics(env, run_id)})
+        raise PipelineFinding(
+            f"FINDING: the deploy of a broken release concluded {run.get('conclusion')!r}, not failure",
+            {"run": run, "diagnostics": run_diagnostics(env, run_id)},
+        )
 
 
 @then("production is healthy")
@@ -120,5 +141,8 @@ def state_file_unchanged(scenario: ScenarioState) -> None:
     state = env.production_state()
     env.journal.info("production.state", state=state)
     if state.get("current_version") != before:
-        raise PipelineFinding(f"FINDING: the state file records current_version {state.get('current_version')!r}, "
-                              f"but production should still be at {before!r}", {"state": state})
+        raise PipelineFinding(
+            f"FINDING: the state file records current_version {state.get('current_version')!r}, "
+            f"but production should still be at {before!r}",
+            {"state": state},
+        )

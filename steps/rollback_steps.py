@@ -20,6 +20,7 @@ def team_told_rollback(scenario: ScenarioState, version: str) -> None:
     """Verdict from the webhook sink: a rollback message about `version`, and no success message."""
     env = scenario.env
     scenario.oncall.poll()
-    result = check_team_told(scenario.oncall.messages(), event="rollback", version=version,
-                             after_ms=scenario.values["trigger_ms"])
+    result = check_team_told(
+        scenario.oncall.messages(), event="rollback", version=version, after_ms=scenario.values["trigger_ms"]
+    )
     enforce(env, result, "team_notification", scenario.values["run_id"])

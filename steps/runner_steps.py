@@ -24,16 +24,25 @@ def healthy_runners(scenario: ScenarioState) -> None:
     timeout = env.profile.budget("runner_ready_timeout_s")
     names = {env.runner_name(r) for r in ROLES}
     try:
-        wait_for(lambda: names <= {r["name"] for r in env.github.runners() if r["status"] == "online"},
-                 "both runners online in GitHub", timeout)
+        wait_for(
+            lambda: names <= {r["name"] for r in env.github.runners() if r["status"] == "online"},
+            "both runners online in GitHub",
+            timeout,
+        )
         for role in ROLES:
-            wait_for(lambda r=role: any(float(s["value"][1]) == 1 for s in env.prometheus.query(
-                env.runner_health_selector(r))), f"{role} runner target up in Prometheus", timeout)
+            wait_for(
+                lambda r=role: any(
+                    float(s["value"][1]) == 1 for s in env.prometheus.query(env.runner_health_selector(r))
+                ),
+                f"{role} runner target up in Prometheus",
+                timeout,
+            )
     except WaitTimeout as exc:
         raise Inconclusive(f"precondition not met, runners are not healthy: {exc}") from exc
     scenario.values["version_before"] = env.production.version()
-    env.journal.info("precondition.runners_healthy", roles=list(ROLES),
-                     production_version=scenario.values["version_before"])
+    env.journal.info(
+        "precondition.runners_healthy", roles=list(ROLES), production_version=scenario.values["version_before"]
+    )
 
 
 @when(parsers.parse("the {role} runner is cut off from GitHub"))
@@ -72,8 +81,13 @@ def deploy_runs_on(scenario: ScenarioState, role: str) -> None:
     env, v = scenario.env, scenario.values
     until_ms = v["trigger_ms"] + int(env.profile.budget("deploy_timeout_s") * 1000)
     await_job_start(env, scenario.feed, v["run_id"], DEPLOY_JOB, until_ms)
-    result = check_ran_on(scenario.feed.events(), run_id=v["run_id"], job_key=DEPLOY_JOB,
-                          expected_runner=env.runner_name(role), trigger_ms=v["trigger_ms"])
+    result = check_ran_on(
+        scenario.feed.events(),
+        run_id=v["run_id"],
+        job_key=DEPLOY_JOB,
+        expected_runner=env.runner_name(role),
+        trigger_ms=v["trigger_ms"],
+    )
     enforce(env, result, "placement", v["run_id"])
 
 
@@ -85,14 +99,17 @@ def deploy_runs_on_secondary(scenario: ScenarioState) -> None:
     until_ms = v["seen_unhealthy_ms"] + int(budget * 1000) + 500
     observed = await_job_start(env, scenario.feed, v["run_id"], DEPLOY_JOB, until_ms)
     result = check_failover(
-        scenario.feed.events(), run_id=v["run_id"], job_key=DEPLOY_JOB,
-        expected_runner=env.runner_name("secondary"), fault_onset_ms=v["fault_onset_ms"],
-        seen_unhealthy_ms=v["seen_unhealthy_ms"], budget_s=budget, observed_until_ms=observed,
+        scenario.feed.events(),
+        run_id=v["run_id"],
+        job_key=DEPLOY_JOB,
+        expected_runner=env.runner_name("secondary"),
+        fault_onset_ms=v["fault_onset_ms"],
+        seen_unhealthy_ms=v["seen_unhealthy_ms"],
+        budget_s=budget,
+        observed_until_ms=observed,
     )
     enforce(env, result, "failover", v["run_id"])
     v["failover_s"] = result.measured["failover_s"]
-
-
 
 
 def _enter_runner_fault(scenario: ScenarioState, role: str, fault: Fault) -> Fault:

@@ -25,9 +25,14 @@ def deploys_back_to_back(scenario: ScenarioState) -> None:
     """Sequential deploy trials, stopped once the rate claim is decided (or at the profile's maximum)."""
     env = scenario.env
     scenario.values["trials"] = run_trials(
-        env, scenario.feed, version_prefix="5.0", max_trials=int(env.profile.budget("success_trials_max")),
-        target=SUCCESS_RATE_MIN, confidence=CONFIDENCE,
-        min_trials_to_pass=quantile_trials_needed(0.95, CONFIDENCE))  # so SC-002's p95 can be bounded too
+        env,
+        scenario.feed,
+        version_prefix="5.0",
+        max_trials=int(env.profile.budget("success_trials_max")),
+        target=SUCCESS_RATE_MIN,
+        confidence=CONFIDENCE,
+        min_trials_to_pass=quantile_trials_needed(0.95, CONFIDENCE),
+    )  # so SC-002's p95 can be bounded too
 
 
 @then("at least 95 % of the deploys succeed, judged on the lower confidence bound")
@@ -43,5 +48,10 @@ def success_rate_met(scenario: ScenarioState) -> None:
 def durations_within_budget(scenario: ScenarioState) -> None:
     """SC-002 verdict: median and p95 of deploy job durations, with distribution-free upper bounds."""
     durations = [t.job_seconds for t in scenario.values["trials"] if t.job_seconds is not None]
-    enforce(scenario.env, check_durations(durations, p50_budget_s=DEPLOY_P50_BUDGET_S,
-                                          p95_budget_s=DEPLOY_P95_BUDGET_S, confidence=CONFIDENCE), "durations")
+    enforce(
+        scenario.env,
+        check_durations(
+            durations, p50_budget_s=DEPLOY_P50_BUDGET_S, p95_budget_s=DEPLOY_P95_BUDGET_S, confidence=CONFIDENCE
+        ),
+        "durations",
+    )

@@ -21,8 +21,12 @@ class FakeSink:
         self.calls: list[int] = []
 
     def push(self, body: Any, received_ms: int | None = None, path: str = "/oncall") -> dict[str, Any]:
-        message = {"seq": len(self.received), "path": path, "body": body,
-                   "received_ms": int(time.time() * 1000) if received_ms is None else received_ms}
+        message = {
+            "seq": len(self.received),
+            "path": path,
+            "body": body,
+            "received_ms": int(time.time() * 1000) if received_ms is None else received_ms,
+        }
         self.received.append(message)
         return message
 
@@ -38,11 +42,20 @@ class FakeEnv:
 
 
 def page(status: str = "firing", runner: str = "primary") -> dict[str, Any]:
-    return {"status": status, "receiver": "oncall", "groupLabels": {"alertname": "RunnerOffline"},
-            "alerts": [{"status": status, "labels": {"alertname": "RunnerOffline", "runner": runner,
-                                                     "severity": "critical"},
-                        "annotations": {"runbook": "runbooks/runner-offline-restore.md"},
-                        "startsAt": "2023-11-14T22:13:20Z", "endsAt": "0001-01-01T00:00:00Z"}]}
+    return {
+        "status": status,
+        "receiver": "oncall",
+        "groupLabels": {"alertname": "RunnerOffline"},
+        "alerts": [
+            {
+                "status": status,
+                "labels": {"alertname": "RunnerOffline", "runner": runner, "severity": "critical"},
+                "annotations": {"runbook": "runbooks/runner-offline-restore.md"},
+                "startsAt": "2023-11-14T22:13:20Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+            }
+        ],
+    }
 
 
 def journalled(env: FakeEnv) -> list[dict[str, Any]]:

@@ -74,8 +74,10 @@ def test_claim_without_labels_matches_on_alertname_only() -> None:
 
 
 # ---- agreement with the spec ------------------------------------------------------------------------------------
-ROW = re.compile(r"^\s*\|\s*(?P<alert>[A-Za-z]+)(?:\s*\((?P<runner>\w+)\))?\s*\|[^|]*\|\s*(?P<for>[^|]+?)\s*\|"
-                 r"\s*(?P<severity>\w+)\s*\|\s*$")
+ROW = re.compile(
+    r"^\s*\|\s*(?P<alert>[A-Za-z]+)(?:\s*\((?P<runner>\w+)\))?\s*\|[^|]*\|\s*(?P<for>[^|]+?)\s*\|"
+    r"\s*(?P<severity>\w+)\s*\|\s*$"
+)
 
 
 def spec_alerts() -> dict[tuple[str, str | None], tuple[float, str]]:
@@ -95,11 +97,14 @@ def test_spec_table_is_readable() -> None:
     assert ("BothRunnersOffline", None) in rows
 
 
-@pytest.mark.parametrize(("alertname", "runner", "for_s", "severity"), [
-    ("RunnerOffline", "primary", 300, "critical"),
-    ("RunnerOffline", "secondary", 600, "warning"),
-    ("BothRunnersOffline", None, 60, "critical"),
-])
+@pytest.mark.parametrize(
+    ("alertname", "runner", "for_s", "severity"),
+    [
+        ("RunnerOffline", "primary", 300, "critical"),
+        ("RunnerOffline", "secondary", 600, "warning"),
+        ("BothRunnersOffline", None, 60, "critical"),
+    ],
+)
 def test_claims_agree_with_the_spec(alertname: str, runner: str | None, for_s: float, severity: str) -> None:
     assert spec_alerts()[(alertname, runner)] == (for_s, severity)
     claim = alert_claim(alertname, runner)

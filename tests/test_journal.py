@@ -27,8 +27,12 @@ def test_first_entry_is_the_schema_header() -> None:
 
 def test_seq_increments_and_types() -> None:
     journal = Journal("run-1")
-    written = [journal.invoke("op.a", n=1), journal.ok("op.a", n=2), journal.fail("op.b", error="x"),
-               journal.info("op.c", value=None)]
+    written = [
+        journal.invoke("op.a", n=1),
+        journal.ok("op.a", n=2),
+        journal.fail("op.b", error="x"),
+        journal.info("op.c", value=None),
+    ]
     assert [e["seq"] for e in written] == [1, 2, 3, 4]
     assert [e["type"] for e in written] == ["invoke", "ok", "fail", "info"]
     assert [e["op"] for e in written] == ["op.a", "op.a", "op.b", "op.c"]

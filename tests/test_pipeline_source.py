@@ -164,8 +164,9 @@ def test_real_no_failover_variant_changes_deploy_runs_on() -> None:
     assert deploy_job(variant)["runs-on"] == ["self-hosted", "production", "primary"]
     assert deploy_job(variant)["runs-on"] != deploy_job(reference)["runs-on"]
     # everything else is the reference's
-    assert {k: v for k, v in variant.files().items() if k != DEPLOY} == \
-           {k: v for k, v in reference.files().items() if k != DEPLOY}
+    assert {k: v for k, v in variant.files().items() if k != DEPLOY} == {
+        k: v for k, v in reference.files().items() if k != DEPLOY
+    }
 
 
 def test_real_no_failover_tarball() -> None:

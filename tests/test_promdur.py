@@ -8,8 +8,9 @@ from harness.errors import ConfigError
 from harness.promdur import format_duration, parse_duration
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("5m", 300), ("1h30m", 5400), ("90s", 90), ("250ms", 0.25),
-                                               ("0s", 0), ("1d", 86400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("5m", 300), ("1h30m", 5400), ("90s", 90), ("250ms", 0.25), ("0s", 0), ("1d", 86400)]
+)
 def test_parse(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 

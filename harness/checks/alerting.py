@@ -32,8 +32,13 @@ def alert_budget(claim: AlertClaim, profile: Profile) -> dict[str, float]:
 def resolve_budget(profile: Profile) -> float:
     """Budget from recovery to the resolved notification."""
     t = profile.timers
-    return (t["scrape_interval_s"] + t["scrape_timeout_s"] + 2 * t["evaluation_interval_s"]
-            + t["alertmanager_group_interval_s"] + profile.budgets["alert_dispatch_margin_s"])
+    return (
+        t["scrape_interval_s"]
+        + t["scrape_timeout_s"]
+        + 2 * t["evaluation_interval_s"]
+        + t["alertmanager_group_interval_s"]
+        + profile.budgets["alert_dispatch_margin_s"]
+    )
 
 
 def notifications(messages: Sequence[dict[str, Any]], claim: AlertClaim, status: str) -> list[dict[str, Any]]:
@@ -49,14 +54,26 @@ def notifications(messages: Sequence[dict[str, Any]], claim: AlertClaim, status:
 
 def first_state_ms(series: Sequence[dict[str, Any]], alertstate: str, after_ms: int) -> int | None:
     """First sample time (ms) of the ALERTS series in `alertstate`, at or after `after_ms`."""
-    times = [ts for s in series if s["metric"].get("alertstate") == alertstate
-             for ts, _ in s["values"] if ts * 1000 >= after_ms]
+    times = [
+        ts
+        for s in series
+        if s["metric"].get("alertstate") == alertstate
+        for ts, _ in s["values"]
+        if ts * 1000 >= after_ms
+    ]
     return round(min(times) * 1000) if times else None
 
 
-def check_alert_delivered(messages: Sequence[dict[str, Any]], claim: AlertClaim, profile: Profile, *,
-                          onset_ms: int, observed_until_ms: int, pending_ms: int | None = None,
-                          firing_ms: int | None = None) -> CheckResult:
+def check_alert_delivered(
+    messages: Sequence[dict[str, Any]],
+    claim: AlertClaim,
+    profile: Profile,
+    *,
+    onset_ms: int,
+    observed_until_ms: int,
+    pending_ms: int | None = None,
+    firing_ms: int | None = None,
+) -> CheckResult:
     """Verdict: a firing notification for `claim`, with its severity and a runbook, within the budget."""
     what = f"{claim.alertname}{dict(claim.labels)}"
     budget = alert_budget(claim, profile)
@@ -70,36 +87,65 @@ def check_alert_delivered(messages: Sequence[dict[str, Any]], claim: AlertClaim,
     evidence = {"notifications": list(messages)[-20:]}
     if not fired:
         if observed_until_ms < deadline_ms:
-            return CheckResult(f"{what} pages on-call", Verdict.INCONCLUSIVE,
-                               "observation ended before the alert budget elapsed", stages, budget, evidence)
-        state = ("it never even went pending in Prometheus" if pending_ms is None else
-                 "it went pending but never fired" if firing_ms is None else
-                 "it fired in Prometheus but never reached the on-call")
-        return CheckResult(f"{what} pages on-call", Verdict.FAILED,
-                           f"{what} did not reach the on-call within its {budget['budget_s']:g} s budget: {state}",
-                           stages, budget, evidence)
+            return CheckResult(
+                f"{what} pages on-call",
+                Verdict.INCONCLUSIVE,
+                "observation ended before the alert budget elapsed",
+                stages,
+                budget,
+                evidence,
+            )
+        state = (
+            "it never even went pending in Prometheus"
+            if pending_ms is None
+            else "it went pending but never fired"
+            if firing_ms is None
+            else "it fired in Prometheus but never reached the on-call"
+        )
+        return CheckResult(
+            f"{what} pages on-call",
+            Verdict.FAILED,
+            f"{what} did not reach the on-call within its {budget['budget_s']:g} s budget: {state}",
+            stages,
+            budget,
+            evidence,
+        )
     first = fired[0]
     stages["onset_to_oncall_s"] = round((first["received_ms"] - onset_ms) / 1000, 3)
     alert = first["alert"]
     problems = []
     if first["received_ms"] > deadline_ms:
-        problems.append(f"it arrived after {stages['onset_to_oncall_s']:.3f} s, over the "
-                        f"{budget['budget_s']:g} s budget")
+        problems.append(
+            f"it arrived after {stages['onset_to_oncall_s']:.3f} s, over the {budget['budget_s']:g} s budget"
+        )
     if alert.get("labels", {}).get("severity") != claim.severity:
         problems.append(f"severity is {alert.get('labels', {}).get('severity')!r}, the spec says {claim.severity!r}")
     if not alert.get("annotations", {}).get("runbook"):
         problems.append("it carries no runbook annotation for the responder")
     evidence["alert"] = alert
     if problems:
-        return CheckResult(f"{what} pages on-call", Verdict.FAILED, f"{what}: " + "; ".join(problems), stages,
-                           budget, evidence)
-    return CheckResult(f"{what} pages on-call", Verdict.PASSED,
-                       f"{what} reached the on-call {stages['onset_to_oncall_s']:.3f} s after the fault "
-                       f"(budget {budget['budget_s']:g} s)", stages, budget, evidence)
+        return CheckResult(
+            f"{what} pages on-call", Verdict.FAILED, f"{what}: " + "; ".join(problems), stages, budget, evidence
+        )
+    return CheckResult(
+        f"{what} pages on-call",
+        Verdict.PASSED,
+        f"{what} reached the on-call {stages['onset_to_oncall_s']:.3f} s after the fault "
+        f"(budget {budget['budget_s']:g} s)",
+        stages,
+        budget,
+        evidence,
+    )
 
 
-def check_alert_resolved(messages: Sequence[dict[str, Any]], claim: AlertClaim, profile: Profile, *,
-                         recovered_ms: int, observed_until_ms: int) -> CheckResult:
+def check_alert_resolved(
+    messages: Sequence[dict[str, Any]],
+    claim: AlertClaim,
+    profile: Profile,
+    *,
+    recovered_ms: int,
+    observed_until_ms: int,
+) -> CheckResult:
     """Verdict: a resolved notification for `claim` arrived within the resolve budget after recovery."""
     what = f"{claim.alertname}{dict(claim.labels)}"
     budget_s = resolve_budget(profile)
@@ -108,17 +154,35 @@ def check_alert_resolved(messages: Sequence[dict[str, Any]], claim: AlertClaim, 
     if not resolved:
         if observed_until_ms < recovered_ms + budget_s * 1000:
             return CheckResult(f"{what} clears", Verdict.INCONCLUSIVE, "observation ended too early", {}, budget)
-        return CheckResult(f"{what} clears", Verdict.FAILED,
-                           f"{what} was not resolved within {budget_s:g} s of recovery", {}, budget,
-                           {"notifications": list(messages)[-20:]})
+        return CheckResult(
+            f"{what} clears",
+            Verdict.FAILED,
+            f"{what} was not resolved within {budget_s:g} s of recovery",
+            {},
+            budget,
+            {"notifications": list(messages)[-20:]},
+        )
     seconds = round((resolved[0]["received_ms"] - recovered_ms) / 1000, 3)
     verdict = Verdict.PASSED if seconds <= budget_s else Verdict.FAILED
-    return CheckResult(f"{what} clears", verdict, f"{what} resolved {seconds:.3f} s after recovery "
-                       f"(budget {budget_s:g} s)", {"recovery_to_resolved_s": seconds}, budget)
+    return CheckResult(
+        f"{what} clears",
+        verdict,
+        f"{what} resolved {seconds:.3f} s after recovery (budget {budget_s:g} s)",
+        {"recovery_to_resolved_s": seconds},
+        budget,
+    )
 
 
-def check_no_page(messages: Sequence[dict[str, Any]], claim: AlertClaim, *, blip_start_ms: int,
-                  watch_until_ms: int, observed_until_ms: int, blip_s: float, blip_seen_s: float) -> CheckResult:
+def check_no_page(
+    messages: Sequence[dict[str, Any]],
+    claim: AlertClaim,
+    *,
+    blip_start_ms: int,
+    watch_until_ms: int,
+    observed_until_ms: int,
+    blip_s: float,
+    blip_seen_s: float,
+) -> CheckResult:
     """Verdict: a blip shorter than the alert's `for` sent no firing notification for `claim`.
 
     `blip_seen_s` is how long monitoring saw the target down: if it never saw the blip, "no page"
@@ -126,16 +190,31 @@ def check_no_page(messages: Sequence[dict[str, Any]], claim: AlertClaim, *, blip
     """
     what = f"{claim.alertname}{dict(claim.labels)}"
     fired = [n for n in notifications(messages, claim, "firing") if n["received_ms"] >= blip_start_ms]
-    measured = {"blip_s": round(blip_s, 3), "blip_seen_down_s": round(blip_seen_s, 3),
-                "watched_s": round((observed_until_ms - blip_start_ms) / 1000, 3)}
+    measured = {
+        "blip_s": round(blip_s, 3),
+        "blip_seen_down_s": round(blip_seen_s, 3),
+        "watched_s": round((observed_until_ms - blip_start_ms) / 1000, 3),
+    }
     if fired:
-        return CheckResult(f"{what} ignores blips", Verdict.FAILED,
-                           f"a {blip_s:.1f} s blip, shorter than the alert's `for`, paged the on-call with {what}",
-                           measured, evidence={"notification": fired[0]})
+        return CheckResult(
+            f"{what} ignores blips",
+            Verdict.FAILED,
+            f"a {blip_s:.1f} s blip, shorter than the alert's `for`, paged the on-call with {what}",
+            measured,
+            evidence={"notification": fired[0]},
+        )
     if observed_until_ms < watch_until_ms:
         return CheckResult(f"{what} ignores blips", Verdict.INCONCLUSIVE, "observation ended too early", measured)
     if blip_seen_s <= 0:
-        return CheckResult(f"{what} ignores blips", Verdict.INCONCLUSIVE,
-                           "monitoring never saw the blip, so the absence of a page proves nothing", measured)
-    return CheckResult(f"{what} ignores blips", Verdict.PASSED,
-                       f"no page for a {blip_s:.1f} s blip (watched {measured['watched_s']:.1f} s)", measured)
+        return CheckResult(
+            f"{what} ignores blips",
+            Verdict.INCONCLUSIVE,
+            "monitoring never saw the blip, so the absence of a page proves nothing",
+            measured,
+        )
+    return CheckResult(
+        f"{what} ignores blips",
+        Verdict.PASSED,
+        f"no page for a {blip_s:.1f} s blip (watched {measured['watched_s']:.1f} s)",
+        measured,
+    )

@@ -16,22 +16,40 @@ def summary_fields(summary: str) -> dict[str, str]:
     return {key: value for key, value in ROW.findall(summary)}
 
 
-def check_classification(summaries: Mapping[str, str], *, expected_class: str, severity: str,
-                         runbook: str) -> CheckResult:
+def check_classification(
+    summaries: Mapping[str, str], *, expected_class: str, severity: str, runbook: str
+) -> CheckResult:
     """Verdict: some job's summary classifies the failure as expected, with that severity and runbook."""
     found = {job: summary_fields(text) for job, text in summaries.items() if summary_fields(text)}
     expected = {"class": expected_class, "severity": severity, "runbook": runbook}
     evidence = {"summaries": dict(summaries)}
     if not found:
-        return CheckResult(CLAIM, Verdict.FAILED, "no job summary carries a failure diagnosis (class, severity, "
-                           "runbook): the responder is told nothing", {}, evidence=evidence)
+        return CheckResult(
+            CLAIM,
+            Verdict.FAILED,
+            "no job summary carries a failure diagnosis (class, severity, runbook): the responder is told nothing",
+            {},
+            evidence=evidence,
+        )
     for job, fields in found.items():
-        if (fields.get("class") == expected_class and fields.get("severity") == severity
-                and runbook in fields.get("runbook", "")):
-            return CheckResult(CLAIM, Verdict.PASSED, f"job {job!r} diagnosed {expected_class} ({severity}), "
-                               f"runbook {fields.get('runbook')}", {"diagnosis": fields}, evidence=evidence)
+        if (
+            fields.get("class") == expected_class
+            and fields.get("severity") == severity
+            and runbook in fields.get("runbook", "")
+        ):
+            return CheckResult(
+                CLAIM,
+                Verdict.PASSED,
+                f"job {job!r} diagnosed {expected_class} ({severity}), runbook {fields.get('runbook')}",
+                {"diagnosis": fields},
+                evidence=evidence,
+            )
     job, fields = next(iter(found.items()))
-    return CheckResult(CLAIM, Verdict.FAILED,
-                       f"the failure was diagnosed as {fields.get('class')!r} ({fields.get('severity')}, runbook "
-                       f"{fields.get('runbook')!r}) in job {job!r}; expected {expected}", {"diagnosis": fields},
-                       evidence=evidence)
+    return CheckResult(
+        CLAIM,
+        Verdict.FAILED,
+        f"the failure was diagnosed as {fields.get('class')!r} ({fields.get('severity')}, runbook "
+        f"{fields.get('runbook')!r}) in job {job!r}; expected {expected}",
+        {"diagnosis": fields},
+        evidence=evidence,
+    )

@@ -29,28 +29,57 @@ def check_fail_fast(
     measured: dict[str, Any] = {}
     if started:
         measured["deploy_started_on"] = started[0].get("runner_name")
-        return CheckResult(CLAIM, Verdict.FAILED,
-                           f"the {job_key} job started on {started[0].get('runner_name')!r} although the deploy "
-                           "should have been stopped before any runner took it", measured, budget, evidence)
+        return CheckResult(
+            CLAIM,
+            Verdict.FAILED,
+            f"the {job_key} job started on {started[0].get('runner_name')!r} although the deploy "
+            "should have been stopped before any runner took it",
+            measured,
+            budget,
+            evidence,
+        )
     if not completed:
         if observed_until_ms < trigger_ms + budget_s * 1000:
-            return CheckResult(CLAIM, Verdict.INCONCLUSIVE,
-                               "observation ended before the fail-fast budget elapsed", measured, budget, evidence)
+            return CheckResult(
+                CLAIM,
+                Verdict.INCONCLUSIVE,
+                "observation ended before the fail-fast budget elapsed",
+                measured,
+                budget,
+                evidence,
+            )
         queued = [e for e in job_events(events, job_key, run_id) if e["type"] == "job.queued"]
         where = f"its {job_key} job still queued for {queued[-1].get('labels')}" if queued else "still running"
-        return CheckResult(CLAIM, Verdict.FAILED,
-                           f"the run had not failed {budget_s:g} s after the trigger: {where} (it sits "
-                           "instead of failing fast)", measured, budget, evidence)
+        return CheckResult(
+            CLAIM,
+            Verdict.FAILED,
+            f"the run had not failed {budget_s:g} s after the trigger: {where} (it sits instead of failing fast)",
+            measured,
+            budget,
+            evidence,
+        )
     measured["time_to_fail_s"] = round((completed[0]["ts_ms"] - trigger_ms) / 1000, 3)
     conclusion = completed[0].get("conclusion")
     measured["conclusion"] = conclusion
     if conclusion != "failure":
-        return CheckResult(CLAIM, Verdict.FAILED, f"the run concluded {conclusion!r}, not failure", measured,
-                           budget, evidence)
+        return CheckResult(
+            CLAIM, Verdict.FAILED, f"the run concluded {conclusion!r}, not failure", measured, budget, evidence
+        )
     if measured["time_to_fail_s"] > budget_s:
-        return CheckResult(CLAIM, Verdict.FAILED,
-                           f"the run failed only after {measured['time_to_fail_s']:.3f} s (budget {budget_s:g} s)",
-                           measured, budget, evidence)
-    return CheckResult(CLAIM, Verdict.PASSED,
-                       f"the run failed {measured['time_to_fail_s']:.3f} s after the trigger without starting "
-                       f"{job_key} (budget {budget_s:g} s)", measured, budget, evidence)
+        return CheckResult(
+            CLAIM,
+            Verdict.FAILED,
+            f"the run failed only after {measured['time_to_fail_s']:.3f} s (budget {budget_s:g} s)",
+            measured,
+            budget,
+            evidence,
+        )
+    return CheckResult(
+        CLAIM,
+        Verdict.PASSED,
+        f"the run failed {measured['time_to_fail_s']:.3f} s after the trigger without starting "
+        f"{job_key} (budget {budget_s:g} s)",
+        measured,
+        budget,
+        evidence,
+    )

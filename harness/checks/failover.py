@@ -22,27 +22,44 @@ def detection_budget(profile_timers: dict[str, float], margin_s: float = 2.0) ->
     """Worst case for the exporter to report a runner that lost GitHub: stale threshold + one heartbeat
     + one scrape (interval and timeout) + a margin."""
     t = profile_timers
-    return t["exporter_stale_after_s"] + t["runner_heartbeat_s"] + t["scrape_interval_s"] + t["scrape_timeout_s"] \
+    return (
+        t["exporter_stale_after_s"]
+        + t["runner_heartbeat_s"]
+        + t["scrape_interval_s"]
+        + t["scrape_timeout_s"]
         + margin_s
+    )
 
 
-def check_detected(samples: Sequence[tuple[float, float]], *, onset_ms: int, budget_s: float,
-                   observed_until_ms: int, what: str) -> CheckResult:
+def check_detected(
+    samples: Sequence[tuple[float, float]], *, onset_ms: int, budget_s: float, observed_until_ms: int, what: str
+) -> CheckResult:
     """Verdict: monitoring reported the runner unhealthy (a 0 sample) within `budget_s` of the fault."""
     claim = f"US2: monitoring reports {what} within the detection budget"
     first = first_unhealthy_ms(samples, onset_ms)
     budget = {"detection_budget_s": round(budget_s, 3)}
     if first is None or first > onset_ms + budget_s * 1000:
         if first is None and observed_until_ms < onset_ms + budget_s * 1000:
-            return CheckResult(claim, Verdict.INCONCLUSIVE, "observation ended before the detection budget elapsed",
-                               {}, budget)
-        return CheckResult(claim, Verdict.FAILED,
-                           f"monitoring still reported {what} healthy {budget_s:g} s after the fault "
-                           "(an exporter that only checks the runner service process is blind to this)",
-                           {}, budget, {"samples": list(samples)[-30:]})
+            return CheckResult(
+                claim, Verdict.INCONCLUSIVE, "observation ended before the detection budget elapsed", {}, budget
+            )
+        return CheckResult(
+            claim,
+            Verdict.FAILED,
+            f"monitoring still reported {what} healthy {budget_s:g} s after the fault "
+            "(an exporter that only checks the runner service process is blind to this)",
+            {},
+            budget,
+            {"samples": list(samples)[-30:]},
+        )
     seconds = round((first - onset_ms) / 1000, 3)
-    return CheckResult(claim, Verdict.PASSED, f"monitoring reported {what} unhealthy {seconds:.3f} s after the "
-                       f"fault (budget {budget_s:g} s)", {"detection_s": seconds, "seen_unhealthy_ms": first}, budget)
+    return CheckResult(
+        claim,
+        Verdict.PASSED,
+        f"monitoring reported {what} unhealthy {seconds:.3f} s after the fault (budget {budget_s:g} s)",
+        {"detection_s": seconds, "seen_unhealthy_ms": first},
+        budget,
+    )
 
 
 def down_seconds(samples: Sequence[tuple[float, float]], start_ms: int, end_ms: int, step_s: float) -> float:
@@ -75,29 +92,59 @@ def check_failover(
     deadline_ms = seen_unhealthy_ms + int(budget_s * 1000)
     if not started:
         if observed_until_ms < deadline_ms:
-            return CheckResult(CLAIM, Verdict.INCONCLUSIVE,
-                               f"observation ended {(deadline_ms - observed_until_ms) / 1000:.1f} s before the "
-                               "failover budget elapsed and the deploy job had not started yet",
-                               measured, budget, evidence)
+            return CheckResult(
+                CLAIM,
+                Verdict.INCONCLUSIVE,
+                f"observation ended {(deadline_ms - observed_until_ms) / 1000:.1f} s before the "
+                "failover budget elapsed and the deploy job had not started yet",
+                measured,
+                budget,
+                evidence,
+            )
         completed = [e for e in mine if e["type"] == "job.completed"]
         queued = [e for e in mine if e["type"] == "job.queued"]
-        state = (f"it ended {completed[-1].get('conclusion')} without starting" if completed
-                 else f"it was still queued for labels {queued[-1].get('labels') if queued else '?'}")
-        return CheckResult(CLAIM, Verdict.FAILED,
-                           f"the deploy job did not start on any runner within {budget_s:g} s of the primary "
-                           f"being seen unhealthy: {state}", measured, budget, evidence)
+        state = (
+            f"it ended {completed[-1].get('conclusion')} without starting"
+            if completed
+            else f"it was still queued for labels {queued[-1].get('labels') if queued else '?'}"
+        )
+        return CheckResult(
+            CLAIM,
+            Verdict.FAILED,
+            f"the deploy job did not start on any runner within {budget_s:g} s of the primary "
+            f"being seen unhealthy: {state}",
+            measured,
+            budget,
+            evidence,
+        )
     first = started[0]
     measured["failover_s"] = round((first["ts_ms"] - seen_unhealthy_ms) / 1000, 3)
     measured["fault_onset_to_start_s"] = round((first["ts_ms"] - fault_onset_ms) / 1000, 3)
     measured["runner"] = first.get("runner_name")
     if first.get("runner_name") != expected_runner:
-        return CheckResult(CLAIM, Verdict.FAILED,
-                           f"the deploy job started on {first.get('runner_name')!r}, not on the secondary "
-                           f"{expected_runner!r}", measured, budget, evidence)
+        return CheckResult(
+            CLAIM,
+            Verdict.FAILED,
+            f"the deploy job started on {first.get('runner_name')!r}, not on the secondary {expected_runner!r}",
+            measured,
+            budget,
+            evidence,
+        )
     if first["ts_ms"] > deadline_ms:
-        return CheckResult(CLAIM, Verdict.FAILED,
-                           f"failover took {measured['failover_s']:.3f} s, over the {budget_s:g} s budget",
-                           measured, budget, evidence)
-    return CheckResult(CLAIM, Verdict.PASSED,
-                       f"the deploy job started on {expected_runner} {measured['failover_s']:.3f} s after the "
-                       f"primary was seen unhealthy (budget {budget_s:g} s)", measured, budget, evidence)
+        return CheckResult(
+            CLAIM,
+            Verdict.FAILED,
+            f"failover took {measured['failover_s']:.3f} s, over the {budget_s:g} s budget",
+            measured,
+            budget,
+            evidence,
+        )
+    return CheckResult(
+        CLAIM,
+        Verdict.PASSED,
+        f"the deploy job started on {expected_runner} {measured['failover_s']:.3f} s after the "
+        f"primary was seen unhealthy (budget {budget_s:g} s)",
+        measured,
+        budget,
+        evidence,
+    )

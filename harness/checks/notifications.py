@@ -17,16 +17,26 @@ def team_messages(messages: Sequence[dict[str, Any]], path: str = "/team") -> li
 
 def check_team_told(messages: Sequence[dict[str, Any]], *, event: str, version: str, after_ms: int) -> CheckResult:
     """Verdict: a team message with `event` about `version` arrived after `after_ms`, and no contrary one."""
-    mine = [m for m in team_messages(messages) if m["received_ms"] >= after_ms
-            and isinstance(m.get("body"), dict) and m["body"].get("version") == version]
+    mine = [
+        m
+        for m in team_messages(messages)
+        if m["received_ms"] >= after_ms and isinstance(m.get("body"), dict) and m["body"].get("version") == version
+    ]
     events = [m["body"].get("event") for m in mine]
     evidence = {"team_messages": mine}
     if event not in events:
-        return CheckResult(CLAIM, Verdict.FAILED, f"the team channel got no {event!r} message about {version} "
-                           f"(it got {events or 'nothing'})", evidence=evidence)
+        return CheckResult(
+            CLAIM,
+            Verdict.FAILED,
+            f"the team channel got no {event!r} message about {version} (it got {events or 'nothing'})",
+            evidence=evidence,
+        )
     contrary = [e for e in events if e != event]
     if contrary:
-        return CheckResult(CLAIM, Verdict.FAILED, f"the team channel was told {contrary} as well as {event!r} about "
-                           f"{version}", evidence=evidence)
-    return CheckResult(CLAIM, Verdict.PASSED, f"the team channel was told {event!r} about {version}",
-                       evidence=evidence)
+        return CheckResult(
+            CLAIM,
+            Verdict.FAILED,
+            f"the team channel was told {contrary} as well as {event!r} about {version}",
+            evidence=evidence,
+        )
+    return CheckResult(CLAIM, Verdict.PASSED, f"the team channel was told {event!r} about {version}", evidence=evidence)

@@ -19,6 +19,7 @@ def check_no_secret_leak(texts: Mapping[str, str], secrets: Iterable[str]) -> Ch
     if not secrets:
         return CheckResult(CLAIM, Verdict.INCONCLUSIVE, "no secret values were known to check against", measured)
     if found:
-        return CheckResult(CLAIM, Verdict.FAILED, f"secret material appears in {sorted(found)}", measured,
-                           evidence={"where": found})
+        return CheckResult(
+            CLAIM, Verdict.FAILED, f"secret material appears in {sorted(found)}", measured, evidence={"where": found}
+        )
     return CheckResult(CLAIM, Verdict.PASSED, f"no secret fragment in {len(texts)} log(s)", measured)

@@ -53,12 +53,14 @@ def _ensure_debootstrap(progress: Progress) -> None:
         )
     with progress.step("install debootstrap") as rec:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        proc = subprocess.run(["apt-get", "install", "-y", "-q", "debootstrap"], capture_output=True, text=True,
-                              env=env)
+        proc = subprocess.run(
+            ["apt-get", "install", "-y", "-q", "debootstrap"], capture_output=True, text=True, env=env
+        )
         if proc.returncode != 0:  # stale package lists: refresh once and retry
             subprocess.run(["apt-get", "update", "-q"], capture_output=True, text=True, env=env)
-            proc = subprocess.run(["apt-get", "install", "-y", "-q", "debootstrap"], capture_output=True,
-                                  text=True, env=env)
+            proc = subprocess.run(
+                ["apt-get", "install", "-y", "-q", "debootstrap"], capture_output=True, text=True, env=env
+            )
         if proc.returncode != 0:
             raise ImageBuildFailed(f"`apt-get install debootstrap` failed: {proc.stderr.strip()[-400:]}")
         rec.detail = "installed"

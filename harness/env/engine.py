@@ -102,9 +102,7 @@ def start_dockerd(progress: Progress) -> None:
     """Start dockerd in the background (no systemd here) and wait until it answers."""
     with progress.step("start dockerd in the background") as rec:
         log = DOCKERD_LOG.open("ab")
-        subprocess.Popen(
-            ["dockerd"], stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True
-        )
+        subprocess.Popen(["dockerd"], stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if DEFAULT_SOCKET.exists() and ping(f"unix://{DEFAULT_SOCKET}"):

@@ -51,8 +51,7 @@ def image_tags(root: Path | None = None) -> dict[str, str]:
 
 
 def _stage_context(spec: ImageSpec, root: Path, into: Path) -> None:
-    shutil.copytree(spec.context, into, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(spec.context, into, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for src, dest in spec.copy.items():
         source, target = root / src, into / dest
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +80,12 @@ def _build_one(client: docker.DockerClient, spec: ImageSpec, base: str, root: Pa
         _stage_context(spec, root, Path(tmp))
         try:
             for chunk in client.api.build(
-                path=tmp, tag=tag, buildargs={"BASE_IMAGE": base}, rm=True, forcerm=True, decode=True,
+                path=tmp,
+                tag=tag,
+                buildargs={"BASE_IMAGE": base},
+                rm=True,
+                forcerm=True,
+                decode=True,
                 labels={LABEL_IMAGE: spec.name, LABEL_HASH: tag.split(":")[1]},
             ):
                 if "stream" in chunk:
@@ -100,7 +104,10 @@ def _build_one(client: docker.DockerClient, spec: ImageSpec, base: str, root: Pa
 
 
 def build_images(
-    client: docker.DockerClient, progress: Progress, rebuild: bool = False, root: Path | None = None,
+    client: docker.DockerClient,
+    progress: Progress,
+    rebuild: bool = False,
+    root: Path | None = None,
     manifest: Manifest | None = None,
 ) -> dict[str, BuiltImage]:
     """Ensure the base image and every image in the manifest exist; build missing ones in parallel."""
@@ -111,8 +118,9 @@ def build_images(
     with progress.step("images") as rec:
         progress.info(f"checking {len(manifest.images)} images by content hash; missing ones are built in parallel")
         with ThreadPoolExecutor(max_workers=4) as pool:
-            futures = {spec.name: pool.submit(_build_one, client, spec, base, root, rebuild)
-                       for spec in manifest.images}
+            futures = {
+                spec.name: pool.submit(_build_one, client, spec, base, root, rebuild) for spec in manifest.images
+            }
             errors = []
             for name, future in futures.items():
                 try:

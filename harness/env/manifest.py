@@ -58,8 +58,12 @@ def load_manifest(root: Path) -> Manifest:
     if not isinstance(b, dict):
         raise ConfigError(f"{path}: 'base' must be a mapping with suite, variant, mirror, include")
     try:
-        base = BaseSpec(str(b["suite"]), str(b["variant"]), str(b["mirror"]),
-                        _string_list(b.get("include", []), f"{path}: base.include"))
+        base = BaseSpec(
+            str(b["suite"]),
+            str(b["variant"]),
+            str(b["mirror"]),
+            _string_list(b.get("include", []), f"{path}: base.include"),
+        )
     except (KeyError, TypeError) as exc:
         raise ConfigError(f"{path}: base needs suite, variant and mirror ({exc})") from exc
     if not isinstance(data["images"] or {}, dict):

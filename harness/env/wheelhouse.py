@@ -38,8 +38,20 @@ def _download(requirements: tuple[str, ...], folder: Path) -> None:
     tmp = folder.with_suffix(".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(tmp),
-           "--python-version", IMAGE_PYTHON, "--implementation", "cp"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--only-binary=:all:",
+        "--dest",
+        str(tmp),
+        "--python-version",
+        IMAGE_PYTHON,
+        "--implementation",
+        "cp",
+    ]
     for tag in wheel_platforms():
         cmd += ["--platform", tag]
     proc = subprocess.run([*cmd, *requirements], capture_output=True, text=True)

@@ -67,8 +67,9 @@ class Fault(abc.ABC):
         """End the fault window early (e.g. "the runner comes back"); exiting later is then a no-op."""
         self._revert_shielded()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._revert_shielded()
 
     def _revert_shielded(self) -> None:

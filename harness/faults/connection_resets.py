@@ -17,8 +17,17 @@ class ConnectionResets(Fault):
 
     name = "connection_resets"
 
-    def __init__(self, journal: Journal, backend: ContainerBackend, containers: list[str], peer: str,
-                 peer_name: str, port: int, every: int, tag: str) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        backend: ContainerBackend,
+        containers: list[str],
+        peer: str,
+        peer_name: str,
+        port: int,
+        every: int,
+        tag: str,
+    ) -> None:
         super().__init__(journal)
         self.backend, self.containers, self.peer, self.peer_name = backend, containers, peer, peer_name
         self.port, self.every, self.tag = port, every, tag
@@ -26,15 +35,42 @@ class ConnectionResets(Fault):
 
     def describe(self) -> dict[str, Any]:
         """Which path, which port, how often."""
-        return {"containers": self.containers, "peer": self.peer_name, "port": self.port,
-                "every_nth_connection": self.every}
+        return {
+            "containers": self.containers,
+            "peer": self.peer_name,
+            "port": self.port,
+            "every_nth_connection": self.every,
+        }
 
     def inject(self) -> None:
         """Add the rule in every container."""
         ip = self.backend.ip_address(self.peer)
-        spec = ["OUTPUT", "-p", "tcp", "-d", ip, "--dport", str(self.port), "--syn", "-m", "statistic",
-                "--mode", "nth", "--every", str(self.every), "--packet", "0", "-m", "comment", "--comment", self.tag,
-                "-j", "REJECT", "--reject-with", "tcp-reset"]
+        spec = [
+            "OUTPUT",
+            "-p",
+            "tcp",
+            "-d",
+            ip,
+            "--dport",
+            str(self.port),
+            "--syn",
+            "-m",
+            "statistic",
+            "--mode",
+            "nth",
+            "--every",
+            str(self.every),
+            "--packet",
+            "0",
+            "-m",
+            "comment",
+            "--comment",
+            self.tag,
+            "-j",
+            "REJECT",
+            "--reject-with",
+            "tcp-reset",
+        ]
         for container in self.containers:
             code, out = self.backend.netns_exec(container, ["iptables", "-w", "-I", *spec])
             if code != 0:

@@ -15,8 +15,15 @@ class ExpiredCertificate(Fault):
 
     name = "expired_certificate"
 
-    def __init__(self, journal: Journal, set_secret: Callable[[str, str], None], secret: str, valid_cert: str,
-                 expired_cert: str, valid_before: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        set_secret: Callable[[str, str], None],
+        secret: str,
+        valid_cert: str,
+        expired_cert: str,
+        valid_before: Callable[[str], str],
+    ) -> None:
         super().__init__(journal)
         self.set_secret, self.secret = set_secret, secret
         self.valid_cert, self.expired_cert, self.valid_before = valid_cert, expired_cert, valid_before
@@ -43,5 +50,4 @@ class ExpiredCertificate(Fault):
 
     def leftovers(self) -> list[str]:
         """The expired certificate still in the secret."""
-        return [f"secret {self.secret} still holds the expired certificate"] if self._current != self.valid_cert \
-            else []
+        return [f"secret {self.secret} still holds the expired certificate"] if self._current != self.valid_cert else []

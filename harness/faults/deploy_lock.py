@@ -18,8 +18,9 @@ class DeployLockHeld(Fault):
 
     name = "deploy_lock_held"
 
-    def __init__(self, journal: Journal, backend: ContainerBackend, container: str, lock: str,
-                 user: str = "deploy") -> None:
+    def __init__(
+        self, journal: Journal, backend: ContainerBackend, container: str, lock: str, user: str = "deploy"
+    ) -> None:
         super().__init__(journal)
         self.backend, self.container, self.lock, self.user = backend, container, lock, user
 
@@ -29,9 +30,14 @@ class DeployLockHeld(Fault):
 
     def inject(self) -> None:
         """Start the holder in the background."""
-        code, out = self.backend.exec(self.container, [
-            "sh", "-c", f"su -s /bin/sh {self.user} -c 'nohup flock {self.lock} sleep {HOLD_SECONDS} "
-                        ">/dev/null 2>&1 &'"])
+        code, out = self.backend.exec(
+            self.container,
+            [
+                "sh",
+                "-c",
+                f"su -s /bin/sh {self.user} -c 'nohup flock {self.lock} sleep {HOLD_SECONDS} >/dev/null 2>&1 &'",
+            ],
+        )
         if code != 0:
             raise RuntimeError(f"cannot start the lock holder: {out.strip()}")
 

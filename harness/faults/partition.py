@@ -18,8 +18,16 @@ class NetworkPartition(Fault):
 
     name = "network_partition"
 
-    def __init__(self, journal: Journal, backend: ContainerBackend, container: str, peer: str, peer_name: str,
-                 probe: list[str], tag: str) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        backend: ContainerBackend,
+        container: str,
+        peer: str,
+        peer_name: str,
+        probe: list[str],
+        tag: str,
+    ) -> None:
         super().__init__(journal)
         self.backend, self.container, self.peer, self.peer_name = backend, container, peer, peer_name
         self.probe, self.tag = probe, tag

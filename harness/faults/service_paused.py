@@ -16,8 +16,15 @@ class ServicePaused(Fault):
 
     name = "service_paused"
 
-    def __init__(self, journal: Journal, backend: ContainerBackend, container: str, service: str,
-                 answers: Callable[[], bool], recover_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        backend: ContainerBackend,
+        container: str,
+        service: str,
+        answers: Callable[[], bool],
+        recover_timeout_s: float = 30.0,
+    ) -> None:
         super().__init__(journal)
         self.backend, self.container, self.service = backend, container, service
         self.answers, self.recover_timeout_s = answers, recover_timeout_s

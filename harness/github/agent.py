@@ -71,8 +71,7 @@ class Agent:
         self._needs_register = threading.Event()
         self._control: JobControl | None = None
         self._threads: list[threading.Thread] = []
-        self.stats: dict[str, Any] = {"last_checkin_ts": None, "current_job": None, "jobs_total": 0,
-                                      "jobs_failed": 0}
+        self.stats: dict[str, Any] = {"last_checkin_ts": None, "current_job": None, "jobs_total": 0, "jobs_failed": 0}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -180,9 +179,13 @@ class Agent:
         self.stats["current_job"] = payload.get("name") or payload.get("job_key")
         self._write_state()
         self._say(f"running job {payload.get('job_key')} ({payload.get('job_id')}) of run {payload.get('run_id')}")
-        settings = RunnerSettings(name=self.config.name, work_dir=self.config.work_dir,
-                                  lease_renew_s=self.config.lease_renew_s, kill_grace_s=self.config.kill_grace_s,
-                                  echo=self._say if self.config.echo_logs else None)
+        settings = RunnerSettings(
+            name=self.config.name,
+            work_dir=self.config.work_dir,
+            lease_renew_s=self.config.lease_renew_s,
+            kill_grace_s=self.config.kill_grace_s,
+            echo=self._say if self.config.echo_logs else None,
+        )
         try:
             conclusion = JobRunner(payload, self.client, settings, control).run()
         finally:

@@ -111,22 +111,35 @@ class SimApp:
 
     def get_state(self, request: Request) -> Response:
         with self.store.lock:
-            return Response.json({
-                "config": self.store.config.to_dict(),
-                "runners": [views.runner_json(r) for r in self.store.runners.values()],
-                "concurrency_groups": self.store.groups.snapshot(),
-                "last_seq": len(self.store.events),
-            })
+            return Response.json(
+                {
+                    "config": self.store.config.to_dict(),
+                    "runners": [views.runner_json(r) for r in self.store.runners.values()],
+                    "concurrency_groups": self.store.groups.snapshot(),
+                    "last_seq": len(self.store.events),
+                }
+            )
 
     def get_job_detail(self, request: Request, job_id: int) -> Response:
         with self.store.lock:
             job = self.store.jobs.get(job_id)
             if job is None:
                 raise ApiError(404, "Not Found")
-            return Response.json({"id": job.id, "run_id": job.run_id, "job_key": job.key, "status": job.status,
-                                  "conclusion": job.conclusion, "result": job.result, "outputs": job.outputs,
-                                  "annotations": job.annotations, "summary": job.summary,
-                                  "labels": list(job.labels), "runner_name": job.runner_name})
+            return Response.json(
+                {
+                    "id": job.id,
+                    "run_id": job.run_id,
+                    "job_key": job.key,
+                    "status": job.status,
+                    "conclusion": job.conclusion,
+                    "result": job.result,
+                    "outputs": job.outputs,
+                    "annotations": job.annotations,
+                    "summary": job.summary,
+                    "labels": list(job.labels),
+                    "runner_name": job.runner_name,
+                }
+            )
 
     def put_repo(self, request: Request, owner: str, repo: str) -> Response:
         paths = self.engine.put_repo(owner, repo, request.body)
@@ -135,7 +148,7 @@ class SimApp:
     def put_secret(self, request: Request, owner: str, repo: str, name: str) -> Response:
         value = request.json().get("value")
         if not isinstance(value, str):
-            raise ApiError(422, "body must be {\"value\": \"...\"}")
+            raise ApiError(422, 'body must be {"value": "..."}')
         self.engine.set_secret(owner, repo, name, value)
         return Response(204)
 
@@ -148,8 +161,9 @@ class SimApp:
     def get_tarball(self, request: Request, owner: str, repo: str, ref: str = "main") -> Response:
         with self.store.lock:
             data = self._repo(owner, repo).tarball
-        return Response(200, data, "application/x-gzip",
-                        {"Content-Disposition": f"attachment; filename={owner}-{repo}.tar.gz"})
+        return Response(
+            200, data, "application/x-gzip", {"Content-Disposition": f"attachment; filename={owner}-{repo}.tar.gz"}
+        )
 
     def list_workflows(self, request: Request, owner: str, repo: str) -> Response:
         with self.store.lock:
@@ -168,14 +182,17 @@ class SimApp:
         given = body.get("inputs") or {}
         if not isinstance(given, dict):
             raise ApiError(422, "inputs must be an object")
-        run = self.engine.dispatch(owner, repo, workflow, str(body.get("ref") or ""), given,
-                                   actor=str(body.get("actor") or "harness"))
+        run = self.engine.dispatch(
+            owner, repo, workflow, str(body.get("ref") or ""), given, actor=str(body.get("actor") or "harness")
+        )
         base = request.base_url
-        return Response.json({
-            "workflow_run_id": run.id,
-            "run_url": f"{base}/repos/{run.repo}/actions/runs/{run.id}",
-            "html_url": f"{base}/{run.repo}/actions/runs/{run.id}",
-        })
+        return Response.json(
+            {
+                "workflow_run_id": run.id,
+                "run_url": f"{base}/repos/{run.repo}/actions/runs/{run.id}",
+                "html_url": f"{base}/{run.repo}/actions/runs/{run.id}",
+            }
+        )
 
     def list_runs(self, request: Request, owner: str, repo: str, workflow: str | None = None) -> Response:
         with self.store.lock:
@@ -188,9 +205,13 @@ class SimApp:
             runs.sort(key=lambda r: r.id, reverse=True)
             per_page = max(1, min(request.query_int("per_page", 30), 100))
             page = max(1, request.query_int("page", 1))
-            chunk = runs[(page - 1) * per_page: page * per_page]
-            return Response.json({"total_count": len(runs),
-                                  "workflow_runs": [views.run_json(r, record, request.base_url) for r in chunk]})
+            chunk = runs[(page - 1) * per_page : page * per_page]
+            return Response.json(
+                {
+                    "total_count": len(runs),
+                    "workflow_runs": [views.run_json(r, record, request.base_url) for r in chunk],
+                }
+            )
 
     @staticmethod
     def _filter_runs(runs: list[Run], request: Request) -> list[Run]:
@@ -294,9 +315,16 @@ class SimApp:
             labels = labels.split(",")
         runner = self.runners.register(str(body.get("name") or ""), [str(x) for x in labels])
         config = self.store.config
-        return Response.json({"runner_id": runner.id, "session": runner.session, "labels": list(runner.labels),
-                              "heartbeat_timeout_s": config.heartbeat_timeout_s,
-                              "lease_timeout_s": config.lease_timeout_s}, status=201)
+        return Response.json(
+            {
+                "runner_id": runner.id,
+                "session": runner.session,
+                "labels": list(runner.labels),
+                "heartbeat_timeout_s": config.heartbeat_timeout_s,
+                "lease_timeout_s": config.lease_timeout_s,
+            },
+            status=201,
+        )
 
     def runner_heartbeat(self, request: Request, runner_id: int) -> Response:
         return Response.json(self.runners.heartbeat(runner_id, request.json().get("session")))
@@ -327,20 +355,35 @@ class SimApp:
 
     def step_complete(self, request: Request, job_id: int, number: str) -> Response:
         body = request.json()
-        return Response.json(self.runners.step_completed(
-            job_id, self._token(body), int(number), str(body.get("outcome")), str(body.get("conclusion")),
-            body.get("name")))
+        return Response.json(
+            self.runners.step_completed(
+                job_id,
+                self._token(body),
+                int(number),
+                str(body.get("outcome")),
+                str(body.get("conclusion")),
+                body.get("name"),
+            )
+        )
 
     def job_logs(self, request: Request, job_id: int) -> Response:
         body = request.json()
         lines = body.get("lines") or []
         if not isinstance(lines, list):
             raise ApiError(422, "lines must be a list")
-        return Response.json(self.runners.append_log(job_id, self._token(body),
-                                                     [x for x in lines if isinstance(x, dict)]))
+        return Response.json(
+            self.runners.append_log(job_id, self._token(body), [x for x in lines if isinstance(x, dict)])
+        )
 
     def job_complete(self, request: Request, job_id: int) -> Response:
         body = request.json()
-        return Response.json(self.runners.complete(
-            job_id, self._token(body), str(body.get("conclusion")), body.get("outputs") or {},
-            [a for a in body.get("annotations") or [] if isinstance(a, dict)], str(body.get("summary") or "")))
+        return Response.json(
+            self.runners.complete(
+                job_id,
+                self._token(body),
+                str(body.get("conclusion")),
+                body.get("outputs") or {},
+                [a for a in body.get("annotations") or [] if isinstance(a, dict)],
+                str(body.get("summary") or ""),
+            )
+        )

@@ -35,8 +35,9 @@ class RunnerClient:
     def disable(self) -> None:
         self._disabled.set()
 
-    def request(self, method: str, path: str, body: Any = None, timeout_s: float | None = None,
-                raw: bool = False) -> Any:
+    def request(
+        self, method: str, path: str, body: Any = None, timeout_s: float | None = None, raw: bool = False
+    ) -> Any:
         """JSON request; returns the decoded body (None for 204) or bytes when raw."""
         if self._disabled.is_set():
             raise TransportError("client disabled")
@@ -70,8 +71,12 @@ class RunnerClient:
         return self.request("POST", f"/_runner/{runner_id}/heartbeat", {"session": session})
 
     def acquire(self, runner_id: int, session: str, wait_s: float) -> dict[str, Any] | None:
-        return self.request("POST", f"/_runner/{runner_id}/acquire", {"session": session, "wait_s": wait_s},
-                            timeout_s=wait_s + self.timeout_s)
+        return self.request(
+            "POST",
+            f"/_runner/{runner_id}/acquire",
+            {"session": session, "wait_s": wait_s},
+            timeout_s=wait_s + self.timeout_s,
+        )
 
     def renew(self, job_id: int, token: str) -> dict[str, Any]:
         return self.request("POST", f"/_runner/jobs/{job_id}/renew", {"token": token})
@@ -79,19 +84,38 @@ class RunnerClient:
     def step_start(self, job_id: int, token: str, number: int, name: str) -> dict[str, Any]:
         return self.request("POST", f"/_runner/jobs/{job_id}/steps/{number}/start", {"token": token, "name": name})
 
-    def step_complete(self, job_id: int, token: str, number: int, name: str, outcome: str,
-                      conclusion: str) -> dict[str, Any]:
-        return self.request("POST", f"/_runner/jobs/{job_id}/steps/{number}/complete",
-                            {"token": token, "name": name, "outcome": outcome, "conclusion": conclusion})
+    def step_complete(
+        self, job_id: int, token: str, number: int, name: str, outcome: str, conclusion: str
+    ) -> dict[str, Any]:
+        return self.request(
+            "POST",
+            f"/_runner/jobs/{job_id}/steps/{number}/complete",
+            {"token": token, "name": name, "outcome": outcome, "conclusion": conclusion},
+        )
 
     def logs(self, job_id: int, token: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
         return self.request("POST", f"/_runner/jobs/{job_id}/logs", {"token": token, "lines": lines})
 
-    def complete(self, job_id: int, token: str, conclusion: str, outputs: dict[str, str],
-                 annotations: list[dict[str, str]], summary: str) -> dict[str, Any]:
-        return self.request("POST", f"/_runner/jobs/{job_id}/complete",
-                            {"token": token, "conclusion": conclusion, "outputs": outputs,
-                             "annotations": annotations, "summary": summary})
+    def complete(
+        self,
+        job_id: int,
+        token: str,
+        conclusion: str,
+        outputs: dict[str, str],
+        annotations: list[dict[str, str]],
+        summary: str,
+    ) -> dict[str, Any]:
+        return self.request(
+            "POST",
+            f"/_runner/jobs/{job_id}/complete",
+            {
+                "token": token,
+                "conclusion": conclusion,
+                "outputs": outputs,
+                "annotations": annotations,
+                "summary": summary,
+            },
+        )
 
     def download(self, url: str, timeout_s: float = 120.0) -> bytes:
         return self.request("GET", url, timeout_s=timeout_s, raw=True)

@@ -18,7 +18,7 @@ def ref_name(ref: str) -> str:
     """'refs/heads/main' -> 'main'."""
     for prefix in ("refs/heads/", "refs/tags/"):
         if ref.startswith(prefix):
-            return ref[len(prefix):]
+            return ref[len(prefix) :]
     return ref
 
 

@@ -82,26 +82,50 @@ class Engine:
 
     # ------------------------------------------------------------ runs
 
-    def dispatch(self, owner: str, name: str, workflow_id: str, ref: str,
-                 given_inputs: Mapping[str, Any] | None, actor: str = "harness") -> Run:
+    def dispatch(
+        self,
+        owner: str,
+        name: str,
+        workflow_id: str,
+        ref: str,
+        given_inputs: Mapping[str, Any] | None,
+        actor: str = "harness",
+    ) -> Run:
         """Create a workflow_dispatch run (422 for bad inputs, 404 for unknown workflow)."""
         with self.store.lock:
             repo = self.require_repo(owner, name)
             spec = self.find_workflow(repo, workflow_id)
             if not ref:
-                raise ApiError(422, "Invalid request. \"ref\" wasn't supplied.")
+                raise ApiError(422, 'Invalid request. "ref" wasn\'t supplied.')
             typed, strings = inputs.resolve_inputs(spec, given_inputs)
             repo.run_counter += 1
             now = time.time()
-            run = Run(id=self.store.next_run_id(), repo=repo.full_name, workflow=spec,
-                      workflow_id=repo.workflow_ids[spec.path], run_number=repo.run_counter,
-                      event="workflow_dispatch", ref=ref, sha=repo.sha, inputs=typed,
-                      event_inputs=strings, actor=actor, display_title=spec.name,
-                      created_at=now, updated_at=now)
+            run = Run(
+                id=self.store.next_run_id(),
+                repo=repo.full_name,
+                workflow=spec,
+                workflow_id=repo.workflow_ids[spec.path],
+                run_number=repo.run_counter,
+                event="workflow_dispatch",
+                ref=ref,
+                sha=repo.sha,
+                inputs=typed,
+                event_inputs=strings,
+                actor=actor,
+                display_title=spec.name,
+                created_at=now,
+                updated_at=now,
+            )
             self.store.runs[run.id] = run
             for key, job_spec in spec.jobs.items():
-                job = Job(id=self.store.next_job_id(), run_id=run.id, key=key, spec=job_spec,
-                          name=job_spec.name or key, created_at=now)
+                job = Job(
+                    id=self.store.next_job_id(),
+                    run_id=run.id,
+                    key=key,
+                    spec=job_spec,
+                    name=job_spec.name or key,
+                    created_at=now,
+                )
                 if expressions.has_expression(job.name):
                     job.name = key
                 self.store.jobs[job.id] = job
@@ -109,8 +133,7 @@ class Engine:
             run_ctx = contexts.run_level_contexts(run, repo, self.public_url)
             if spec.run_name:
                 run.display_title = self._eval_text(spec.run_name, run_ctx, fallback=spec.name)
-            self.store.emit("run.queued", run_id=run.id, repo=repo.full_name, workflow=spec.path,
-                            ref=ref, inputs=typed)
+            self.store.emit("run.queued", run_id=run.id, repo=repo.full_name, workflow=spec.path, ref=ref, inputs=typed)
             self._admit_run(run, repo, run_ctx)
             self.settle()
             return run
@@ -297,8 +320,9 @@ class Engine:
                 job.name = expressions.to_string(expressions.evaluate_template(job.spec.name, ctx))
             values = [expressions.evaluate_template(label, ctx) for label in job.spec.runs_on]
             job.labels = labels_from_value(values)
-            job.timeout_minutes = float(expressions.to_number(
-                expressions.evaluate_template(job.spec.timeout_minutes, ctx)))
+            job.timeout_minutes = float(
+                expressions.to_number(expressions.evaluate_template(job.spec.timeout_minutes, ctx))
+            )
             job.continue_on_error = expressions.truthy(expressions.evaluate_template(job.spec.continue_on_error, ctx))
         except (ExpressionError, TypeError, ValueError) as exc:
             job.annotations.append({"level": "failure", "message": f"Error preparing job {job.key!r}: {exc}"})
@@ -334,9 +358,15 @@ class Engine:
         if conclusion == "skipped":
             self.store.emit("job.skipped", **fields, conclusion="skipped")
         else:
-            self.store.emit("job.completed", **fields, conclusion=conclusion, started=was_started,
-                            runner_id=job.runner_id, runner_name=job.runner_name,
-                            message=message or (job.annotations[-1]["message"] if job.annotations else None))
+            self.store.emit(
+                "job.completed",
+                **fields,
+                conclusion=conclusion,
+                started=was_started,
+                runner_id=job.runner_id,
+                runner_name=job.runner_name,
+                message=message or (job.annotations[-1]["message"] if job.annotations else None),
+            )
         if job.concurrency_group:
             self._promote(self.store.groups.release(job.concurrency_group, f"job:{job.id}"))
         self._dirty.add(job.run_id)

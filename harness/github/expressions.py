@@ -39,9 +39,27 @@ from harness.github.exprvalues import (
     truthy,
 )
 
-__all__ = ["ExpressionError", "Status", "check_template", "condition_ast", "condition_uses_status", "evaluate",
-           "evaluate_condition", "evaluate_strings", "evaluate_template", "format_number", "has_expression",
-           "interpolate", "kind_of", "loose_equals", "parse", "split_template", "to_number", "to_string", "truthy"]
+__all__ = [
+    "ExpressionError",
+    "Status",
+    "check_template",
+    "condition_ast",
+    "condition_uses_status",
+    "evaluate",
+    "evaluate_condition",
+    "evaluate_strings",
+    "evaluate_template",
+    "format_number",
+    "has_expression",
+    "interpolate",
+    "kind_of",
+    "loose_equals",
+    "parse",
+    "split_template",
+    "to_number",
+    "to_string",
+    "truthy",
+]
 
 
 @dataclass(frozen=True)
@@ -106,8 +124,7 @@ class _Evaluator:
         func = self.functions.get(node.name) or PURE_FUNCTIONS.get(node.name)
         if func is None:
             raise ExpressionError(
-                f"Unsupported function: {node.name}() is not available in this simulator "
-                f"(expression: {self.expr!r})"
+                f"Unsupported function: {node.name}() is not available in this simulator (expression: {self.expr!r})"
             )
         return func(*args)
 

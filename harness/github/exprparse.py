@@ -9,8 +9,7 @@ from typing import Any
 from harness.github.errors import ExpressionError
 
 KNOWN_CONTEXTS = frozenset(
-    {"github", "env", "vars", "secrets", "inputs", "needs", "steps", "job", "jobs",
-     "runner", "strategy", "matrix"}
+    {"github", "env", "vars", "secrets", "inputs", "needs", "steps", "job", "jobs", "runner", "strategy", "matrix"}
 )
 STATUS_FUNCTIONS = frozenset({"success", "failure", "always", "cancelled"})
 # name -> (min args, max args or None for unbounded)

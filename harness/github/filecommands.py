@@ -21,7 +21,7 @@ def parse_key_values(text: str) -> dict[str, str]:
             continue
         eq, heredoc = line.find("="), line.find("<<")
         if heredoc > 0 and (eq < 0 or heredoc < eq):
-            key, delimiter = line[:heredoc], line[heredoc + 2:]
+            key, delimiter = line[:heredoc], line[heredoc + 2 :]
             if not key or not delimiter:
                 raise FileCommandError(f"invalid heredoc line: {line!r}")
             body: list[str] = []
@@ -33,7 +33,7 @@ def parse_key_values(text: str) -> dict[str, str]:
             i += 1
             out[key] = "\n".join(body)
         elif eq > 0:
-            out[line[:eq]] = line[eq + 1:]
+            out[line[:eq]] = line[eq + 1 :]
         else:
             raise FileCommandError(f"invalid line (expected key=value or key<<DELIMITER): {line!r}")
     return out

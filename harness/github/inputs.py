@@ -17,8 +17,9 @@ def _as_bool(spec: InputSpec, value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise ApiError(422, f"Provided value {to_string(value)!r} for input {spec.name!r} is not a boolean "
-                        "(expected true or false)")
+    raise ApiError(
+        422, f"Provided value {to_string(value)!r} for input {spec.name!r} is not a boolean (expected true or false)"
+    )
 
 
 def _as_number(spec: InputSpec, value: Any) -> int | float:
@@ -37,8 +38,11 @@ def _typed(spec: InputSpec, value: Any) -> Any:
         raise ApiError(422, f"Provided value for input {spec.name!r} must be a string")
     text = to_string(value)
     if spec.type == "choice" and text not in spec.options:
-        raise ApiError(422, f"Provided value {text!r} for input {spec.name!r} not in the list of allowed "
-                            f"values: {json.dumps(spec.options)}")
+        raise ApiError(
+            422,
+            f"Provided value {text!r} for input {spec.name!r} not in the list of allowed "
+            f"values: {json.dumps(spec.options)}",
+        )
     return text
 
 

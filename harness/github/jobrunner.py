@@ -50,8 +50,9 @@ class StepRun:
 class JobRunner:
     """Runs the job described by an acquire payload and reports it to the server."""
 
-    def __init__(self, payload: dict[str, Any], client: RunnerClient, settings: RunnerSettings,
-                 control: JobControl | None = None) -> None:
+    def __init__(
+        self, payload: dict[str, Any], client: RunnerClient, settings: RunnerSettings, control: JobControl | None = None
+    ) -> None:
         self.payload = payload
         self.client = client
         self.settings = settings
@@ -76,8 +77,12 @@ class JobRunner:
         self.current: StepRun | None = None
         self.deadline = time.monotonic() + float(payload.get("timeout_minutes") or 360) * 60
         self._done = threading.Event()
-        self.streamer = LogStreamer(lambda lines: self.client.logs(self.job_id, self.token, lines),
-                                    self._on_reply, self.control.lose, settings.log_interval_s)
+        self.streamer = LogStreamer(
+            lambda lines: self.client.logs(self.job_id, self.token, lines),
+            self._on_reply,
+            self.control.lose,
+            settings.log_interval_s,
+        )
 
     # ------------------------------------------------------------ reporting
 
@@ -124,16 +129,23 @@ class JobRunner:
         ctx["env"] = {**self.env_ctx, **(extra_env or {})}
         ctx["steps"] = self.steps_ctx
         ctx["job"] = {**(ctx.get("job") or {}), "status": self.job_status}
-        ctx["runner"] = {**(ctx.get("runner") or {}), "name": self.settings.name, "temp": self.temp,
-                         "tool_cache": os.path.join(self.settings.work_dir, "_tool"),
-                         "workspace": os.path.dirname(self.workspace)}
+        ctx["runner"] = {
+            **(ctx.get("runner") or {}),
+            "name": self.settings.name,
+            "temp": self.temp,
+            "tool_cache": os.path.join(self.settings.work_dir, "_tool"),
+            "workspace": os.path.dirname(self.workspace),
+        }
         ctx["github"] = {**(ctx.get("github") or {}), "workspace": self.workspace}
         return ctx
 
     def status(self) -> expressions.Status:
         cancelled = self.control.cancelled or self.timed_out
-        return expressions.Status(success=self.job_status == "success" and not cancelled,
-                                  failure=self.job_status == "failure", cancelled=cancelled)
+        return expressions.Status(
+            success=self.job_status == "success" and not cancelled,
+            failure=self.job_status == "failure",
+            cancelled=cancelled,
+        )
 
     def _eval_env(self, raw: dict[str, str], ctx: dict[str, Any]) -> dict[str, str]:
         return {k: expressions.to_string(expressions.evaluate_template(v, ctx)) for k, v in raw.items()}
@@ -142,22 +154,36 @@ class JobRunner:
         """Process environment: agent env + GitHub default variables + workflow/job/GITHUB_ENV env."""
         gh = self.base_ctx.get("github") or {}
         env = dict(os.environ)
-        env.update({
-            "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": self.workspace,
-            "GITHUB_RUN_ID": str(gh.get("run_id", "")), "GITHUB_RUN_NUMBER": str(gh.get("run_number", "")),
-            "GITHUB_RUN_ATTEMPT": "1", "GITHUB_REPOSITORY": str(gh.get("repository", "")),
-            "GITHUB_REPOSITORY_OWNER": str(gh.get("repository_owner", "")),
-            "GITHUB_SERVER_URL": str(gh.get("server_url", "")), "GITHUB_API_URL": str(gh.get("api_url", "")),
-            "GITHUB_GRAPHQL_URL": str(gh.get("graphql_url", "")), "GITHUB_SHA": str(gh.get("sha", "")),
-            "GITHUB_REF": str(gh.get("ref", "")), "GITHUB_REF_NAME": str(gh.get("ref_name", "")),
-            "GITHUB_REF_TYPE": str(gh.get("ref_type", "")), "GITHUB_EVENT_NAME": str(gh.get("event_name", "")),
-            "GITHUB_EVENT_PATH": os.path.join(self.temp, "event.json"),
-            "GITHUB_WORKFLOW": str(gh.get("workflow", "")), "GITHUB_JOB": str(self.payload.get("job_key", "")),
-            "GITHUB_ACTOR": str(gh.get("actor", "")), "RUNNER_NAME": self.settings.name, "RUNNER_OS": "Linux",
-            "RUNNER_ARCH": "X64", "RUNNER_TEMP": self.temp,
-            "RUNNER_TOOL_CACHE": os.path.join(self.settings.work_dir, "_tool"),
-            "RUNNER_WORKSPACE": os.path.dirname(self.workspace),
-        })
+        env.update(
+            {
+                "CI": "true",
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_WORKSPACE": self.workspace,
+                "GITHUB_RUN_ID": str(gh.get("run_id", "")),
+                "GITHUB_RUN_NUMBER": str(gh.get("run_number", "")),
+                "GITHUB_RUN_ATTEMPT": "1",
+                "GITHUB_REPOSITORY": str(gh.get("repository", "")),
+                "GITHUB_REPOSITORY_OWNER": str(gh.get("repository_owner", "")),
+                "GITHUB_SERVER_URL": str(gh.get("server_url", "")),
+                "GITHUB_API_URL": str(gh.get("api_url", "")),
+                "GITHUB_GRAPHQL_URL": str(gh.get("graphql_url", "")),
+                "GITHUB_SHA": str(gh.get("sha", "")),
+                "GITHUB_REF": str(gh.get("ref", "")),
+                "GITHUB_REF_NAME": str(gh.get("ref_name", "")),
+                "GITHUB_REF_TYPE": str(gh.get("ref_type", "")),
+                "GITHUB_EVENT_NAME": str(gh.get("event_name", "")),
+                "GITHUB_EVENT_PATH": os.path.join(self.temp, "event.json"),
+                "GITHUB_WORKFLOW": str(gh.get("workflow", "")),
+                "GITHUB_JOB": str(self.payload.get("job_key", "")),
+                "GITHUB_ACTOR": str(gh.get("actor", "")),
+                "RUNNER_NAME": self.settings.name,
+                "RUNNER_OS": "Linux",
+                "RUNNER_ARCH": "X64",
+                "RUNNER_TEMP": self.temp,
+                "RUNNER_TOOL_CACHE": os.path.join(self.settings.work_dir, "_tool"),
+                "RUNNER_WORKSPACE": os.path.dirname(self.workspace),
+            }
+        )
         env.update(self.env_ctx)
         if self.path_prefix:
             env["PATH"] = os.pathsep.join([*reversed(self.path_prefix), env.get("PATH", "")])
@@ -193,8 +219,10 @@ class JobRunner:
 
     def _prepare(self) -> None:
         self.log(f"Runner name: '{self.settings.name}'")
-        self.log(f"Job '{self.payload.get('job_key')}' (id {self.job_id}) of run {self.payload.get('run_id')}, "
-                 f"labels {self.payload.get('labels')}")
+        self.log(
+            f"Job '{self.payload.get('job_key')}' (id {self.job_id}) of run {self.payload.get('run_id')}, "
+            f"labels {self.payload.get('labels')}"
+        )
         os.makedirs(self.workspace, exist_ok=True)
         os.makedirs(self.temp, exist_ok=True)
         with open(os.path.join(self.temp, "event.json"), "w", encoding="utf-8") as handle:
@@ -225,8 +253,9 @@ class JobRunner:
         deadline = time.monotonic() + max(60.0, self.settings.lease_renew_s * 10)
         while not self.control.lost and time.monotonic() < deadline:
             try:
-                self.client.complete(self.job_id, self.token, conclusion, outputs, self.annotations,
-                                     "\n".join(self.summary))
+                self.client.complete(
+                    self.job_id, self.token, conclusion, outputs, self.annotations, "\n".join(self.summary)
+                )
                 return
             except HttpError as exc:
                 if exc.status in (404, 410):
@@ -266,8 +295,7 @@ class JobRunner:
             self._finish_step(step, name, "failure")
             return
         if not should_run:
-            self._report(lambda: self.client.step_complete(self.job_id, self.token, number, name,
-                                                           "skipped", "skipped"))
+            self._report(lambda: self.client.step_complete(self.job_id, self.token, number, name, "skipped", "skipped"))
             if step_id:
                 self.steps_ctx[step_id] = {"outputs": {}, "outcome": "skipped", "conclusion": "skipped"}
             return
@@ -310,8 +338,9 @@ class JobRunner:
             self.steps_ctx[step["id"]] = {"outputs": outputs, "outcome": outcome, "conclusion": conclusion}
         self.current = None
         self.log("##[endgroup]")
-        self._report(lambda: self.client.step_complete(self.job_id, self.token, int(step["number"]), name,
-                                                       outcome, conclusion))
+        self._report(
+            lambda: self.client.step_complete(self.job_id, self.token, int(step["number"]), name, outcome, conclusion)
+        )
 
     def _step_timeout(self, step: dict[str, Any], ctx: dict[str, Any]) -> tuple[float, bool]:
         """Seconds the step may run and whether the job timeout is the binding limit."""
@@ -330,15 +359,23 @@ class JobRunner:
     def _execute(self, step: dict[str, Any]) -> str:
         step_env = self._eval_env(step.get("env") or {}, self.contexts())
         ctx = self.contexts(step_env)
-        files = {kind: os.path.join(self.temp, f"{kind}_{step['number']}_{uuid.uuid4().hex[:8]}")
-                 for kind in ("output", "env", "path", "summary")}
+        files = {
+            kind: os.path.join(self.temp, f"{kind}_{step['number']}_{uuid.uuid4().hex[:8]}")
+            for kind in ("output", "env", "path", "summary")
+        }
         for path in files.values():
             open(path, "w").close()
         env = self.base_env()
         env.update(step_env)
-        env.update({"GITHUB_OUTPUT": files["output"], "GITHUB_ENV": files["env"], "GITHUB_PATH": files["path"],
-                    "GITHUB_STEP_SUMMARY": files["summary"],
-                    "GITHUB_ACTION": step.get("id") or f"__run_{step['number']}"})
+        env.update(
+            {
+                "GITHUB_OUTPUT": files["output"],
+                "GITHUB_ENV": files["env"],
+                "GITHUB_PATH": files["path"],
+                "GITHUB_STEP_SUMMARY": files["summary"],
+                "GITHUB_ACTION": step.get("id") or f"__run_{step['number']}",
+            }
+        )
         timeout_s, job_bound = self._step_timeout(step, ctx)
         if step.get("uses"):
             outcome = self._run_shim(step, ctx, env, timeout_s)
@@ -347,8 +384,9 @@ class JobRunner:
         self._apply_files(files)
         return outcome
 
-    def _run_script_step(self, step: dict[str, Any], ctx: dict[str, Any], env: dict[str, str],
-                         timeout_s: float, job_bound: bool) -> str:
+    def _run_script_step(
+        self, step: dict[str, Any], ctx: dict[str, Any], env: dict[str, str], timeout_s: float, job_bound: bool
+    ) -> str:
         script = expressions.interpolate(step.get("run") or "", ctx)
         defaults = self.payload.get("defaults_run") or {}
         # GitHub: no `shell` anywhere -> `bash -e {0}` (NO pipefail); `shell: bash` -> `-eo pipefail`
@@ -365,8 +403,9 @@ class JobRunner:
         result = self.run_script(script, shell, cwd, env, timeout_s)
         return self._outcome(result, timeout_s, job_bound)
 
-    def run_script(self, script: str, shell: str, cwd: str, env: dict[str, str],
-                   timeout_s: float | None) -> ProcessResult:
+    def run_script(
+        self, script: str, shell: str, cwd: str, env: dict[str, str], timeout_s: float | None
+    ) -> ProcessResult:
         """Write `script` to a file and run it with GitHub's shell flags (stdin closed)."""
         path = os.path.join(self.temp, f"{uuid.uuid4()}.sh")
         with open(path, "w", encoding="utf-8") as handle:
@@ -378,8 +417,15 @@ class JobRunner:
         else:
             argv = ["sh", "-e", path]
         self.log(f"shell: {' '.join(argv[:-1])} {{0}}")
-        return run_process(argv, cwd=cwd, env=env, on_line=self._on_output, timeout_s=timeout_s,
-                           should_stop=self._should_stop, kill_grace_s=self.settings.kill_grace_s)
+        return run_process(
+            argv,
+            cwd=cwd,
+            env=env,
+            on_line=self._on_output,
+            timeout_s=timeout_s,
+            should_stop=self._should_stop,
+            kill_grace_s=self.settings.kill_grace_s,
+        )
 
     def _should_stop(self) -> str | None:
         if self.control.lost:
@@ -409,8 +455,10 @@ class JobRunner:
     def _job_timeout(self) -> None:
         self.timed_out = True
         minutes = float(self.payload.get("timeout_minutes") or 360)
-        message = (f"The job running on runner {self.settings.name} has exceeded the maximum execution "
-                   f"time of {minutes:g} minutes.")
+        message = (
+            f"The job running on runner {self.settings.name} has exceeded the maximum execution "
+            f"time of {minutes:g} minutes."
+        )
         self.log(f"##[error]{message}")
         self.annotations.append({"level": "failure", "message": message})
 
@@ -422,8 +470,9 @@ class JobRunner:
         if command.name == "add-mask":
             self.masker.add(command.message)
         elif command.name in _ANNOTATION_LEVELS:
-            self.annotations.append({"level": _ANNOTATION_LEVELS[command.name],
-                                     "message": self.masker.mask(command.message)})
+            self.annotations.append(
+                {"level": _ANNOTATION_LEVELS[command.name], "message": self.masker.mask(command.message)}
+            )
             self.log(f"##[{command.name}]{command.message}")
         elif command.name == "group":
             self.log(f"##[group]{command.message}")
@@ -454,11 +503,16 @@ class JobRunner:
     def _run_shim(self, step: dict[str, Any], ctx: dict[str, Any], env: dict[str, str], timeout_s: float) -> str:
         with_inputs = expressions.evaluate_strings(step.get("with_") or {}, ctx)
         shim_ctx = shims.ShimContext(
-            uses=str(step["uses"]), inputs={k: expressions.to_string(v) for k, v in with_inputs.items()},
-            workspace=self.workspace, env=env, github=ctx.get("github") or {}, timeout_s=timeout_s,
-            log=self.log, run_script=lambda script, shell, timeout: self.run_script(
-                script, shell, self.workspace, env, timeout),
-            set_output=self._set_output, download=self.client.download,
+            uses=str(step["uses"]),
+            inputs={k: expressions.to_string(v) for k, v in with_inputs.items()},
+            workspace=self.workspace,
+            env=env,
+            github=ctx.get("github") or {},
+            timeout_s=timeout_s,
+            log=self.log,
+            run_script=lambda script, shell, timeout: self.run_script(script, shell, self.workspace, env, timeout),
+            set_output=self._set_output,
+            download=self.client.download,
             cancelled=lambda: self._should_stop() is not None,
         )
         return shims.run_shim(shim_ctx)

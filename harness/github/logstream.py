@@ -13,9 +13,15 @@ from harness.github.client import HttpError, TransportError
 class LogStreamer:
     """Buffers lines and posts them every `interval_s` (or sooner when `max_batch` is reached)."""
 
-    def __init__(self, send: Callable[[list[dict[str, Any]]], Any], on_reply: Callable[[Any], None],
-                 on_gone: Callable[[], None], interval_s: float = 0.2, max_batch: int = 200,
-                 max_buffer: int = 50000) -> None:
+    def __init__(
+        self,
+        send: Callable[[list[dict[str, Any]]], Any],
+        on_reply: Callable[[Any], None],
+        on_gone: Callable[[], None],
+        interval_s: float = 0.2,
+        max_batch: int = 200,
+        max_buffer: int = 50000,
+    ) -> None:
         self._send = send
         self._on_reply = on_reply
         self._on_gone = on_gone

@@ -49,9 +49,14 @@ class Monitor:
         for runner in self.store.runners.values():
             if runner.online and now - runner.last_seen > timeout:
                 runner.online = False
-                self.store.emit("runner.offline", runner_id=runner.id, runner_name=runner.name,
-                                reason="heartbeat_timeout", current_job=runner.current_job,
-                                silent_s=round(now - runner.last_seen, 3))
+                self.store.emit(
+                    "runner.offline",
+                    runner_id=runner.id,
+                    runner_name=runner.name,
+                    reason="heartbeat_timeout",
+                    current_job=runner.current_job,
+                    silent_s=round(now - runner.last_seen, 3),
+                )
 
     def _check_leases(self, now: float) -> None:
         timeout = self.store.config.lease_timeout_s
@@ -60,10 +65,17 @@ class Monitor:
                 self._expire(job, now)
 
     def _expire(self, job: Job, now: float) -> None:
-        message = (f"{LOST_COMMUNICATION}. The self-hosted runner: {job.runner_name} lost communication "
-                   "with the server. Verify the machine is running and has a healthy network connection.")
-        self.store.emit("job.lease_expired", **self.store.job_event_fields(job), runner_id=job.runner_id,
-                        runner_name=job.runner_name, silent_s=round(now - job.lease_renewed, 3))
+        message = (
+            f"{LOST_COMMUNICATION}. The self-hosted runner: {job.runner_name} lost communication "
+            "with the server. Verify the machine is running and has a healthy network connection."
+        )
+        self.store.emit(
+            "job.lease_expired",
+            **self.store.job_event_fields(job),
+            runner_id=job.runner_id,
+            runner_name=job.runner_name,
+            silent_s=round(now - job.lease_renewed, 3),
+        )
         job.log.append((time.time(), f"##[error]{message}"))
         self.engine.finish_job(job, "failure", message)
 
@@ -79,8 +91,14 @@ class Monitor:
                 job.unmatched_since = now
             elif now - job.unmatched_since >= timeout:
                 labels = ", ".join(job.labels)
-                message = (f"The job was not started because no online, idle runner with all of the labels "
-                           f"[{labels}] was available within {timeout:g} s (queue timeout).")
-                self.store.emit("job.queue_timeout", **self.store.job_event_fields(job), labels=list(job.labels),
-                                waited_s=round(now - job.unmatched_since, 3))
+                message = (
+                    f"The job was not started because no online, idle runner with all of the labels "
+                    f"[{labels}] was available within {timeout:g} s (queue timeout)."
+                )
+                self.store.emit(
+                    "job.queue_timeout",
+                    **self.store.job_event_fields(job),
+                    labels=list(job.labels),
+                    waited_s=round(now - job.unmatched_since, 3),
+                )
                 self.engine.finish_job(job, "failure", message)

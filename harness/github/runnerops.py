@@ -66,8 +66,7 @@ class RunnerService:
         runner.last_seen = time.monotonic()
         if not runner.online:
             runner.online = True
-            self.store.emit("runner.online", runner_id=runner.id, runner_name=runner.name,
-                            labels=list(runner.labels))
+            self.store.emit("runner.online", runner_id=runner.id, runner_name=runner.name, labels=list(runner.labels))
 
     def heartbeat(self, runner_id: int, session: str | None = None) -> dict[str, Any]:
         """Liveness ping; says whether the runner's current job was cancelled."""
@@ -75,8 +74,11 @@ class RunnerService:
             runner = self._runner(runner_id, session)
             self.touch(runner)
             job = self.store.jobs.get(runner.current_job) if runner.current_job else None
-            return {"runner_id": runner.id, "current_job": runner.current_job,
-                    "cancel_requested": bool(job and job.cancel_requested)}
+            return {
+                "runner_id": runner.id,
+                "current_job": runner.current_job,
+                "cancel_requested": bool(job and job.cancel_requested),
+            }
 
     # ------------------------------------------------------------ acquire
 
@@ -89,8 +91,11 @@ class RunnerService:
                 self.touch(runner)
                 if not runner.busy:
                     view = RunnerView(runner.id, runner.name, runner.labels, runner.online, runner.busy)
-                    queued = [QueuedJobView(j.id, j.labels, j.queued_seq)
-                              for j in self.store.jobs.values() if j.status == "queued"]
+                    queued = [
+                        QueuedJobView(j.id, j.labels, j.queued_seq)
+                        for j in self.store.jobs.values()
+                        if j.status == "queued"
+                    ]
                     chosen = choose_job(view, queued)
                     if chosen is not None:
                         return self._assign(runner, self.store.jobs[chosen.id], base_url)
@@ -110,8 +115,13 @@ class RunnerService:
         runner.current_job = job.id
         job.steps = [StepState(number=s.number, name=s.display_name()) for s in job.spec.steps]
         run.updated_at = job.started_at
-        self.store.emit("job.started", **self.store.job_event_fields(job), runner_id=runner.id,
-                        runner_name=runner.name, labels=list(job.labels))
+        self.store.emit(
+            "job.started",
+            **self.store.job_event_fields(job),
+            runner_id=runner.id,
+            runner_name=runner.name,
+            labels=list(job.labels),
+        )
         token = "ghs_" + secrets.token_hex(18)
         ctx = contexts.job_level_contexts(run, repo, job, self.store.jobs, base_url)
         ctx["github"] = contexts.github_context(run, repo, base_url, job.key, token)
@@ -142,8 +152,12 @@ class RunnerService:
         if job is None:
             raise ApiError(404, f"job {job_id} not found")
         if job.status != "in_progress" or job.lease_token != token:
-            raise ApiError(410, f"job {job_id} is no longer leased to this runner",
-                           job_status=job.status, conclusion=job.conclusion)
+            raise ApiError(
+                410,
+                f"job {job_id} is no longer leased to this runner",
+                job_status=job.status,
+                conclusion=job.conclusion,
+            )
         runner = self.store.runners.get(job.runner_id or -1)
         if runner is not None:
             self.touch(runner)
@@ -175,8 +189,9 @@ class RunnerService:
             self.store.emit("step.started", **self.store.job_event_fields(job), number=number, name=step.name)
             return self._reply(job)
 
-    def step_completed(self, job_id: int, token: str, number: int, outcome: str, conclusion: str,
-                       name: str | None = None) -> dict[str, Any]:
+    def step_completed(
+        self, job_id: int, token: str, number: int, outcome: str, conclusion: str, name: str | None = None
+    ) -> dict[str, Any]:
         """A step finished (or was skipped: conclusion 'skipped' without a start)."""
         if outcome not in CONCLUSIONS or conclusion not in CONCLUSIONS:
             raise ApiError(422, f"outcome/conclusion must be one of {CONCLUSIONS}")
@@ -187,8 +202,14 @@ class RunnerService:
             step.status, step.outcome, step.conclusion = "completed", outcome, conclusion
             step.completed_at = time.time()
             step.started_at = step.started_at or step.completed_at
-            self.store.emit("step.completed", **self.store.job_event_fields(job), number=number,
-                            name=step.name, outcome=outcome, conclusion=conclusion)
+            self.store.emit(
+                "step.completed",
+                **self.store.job_event_fields(job),
+                number=number,
+                name=step.name,
+                outcome=outcome,
+                conclusion=conclusion,
+            )
             return self._reply(job)
 
     def append_log(self, job_id: int, token: str, lines: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -205,8 +226,15 @@ class RunnerService:
         run = self.store.runs[job.run_id]
         return Masker(self.store.repos[run.repo.casefold()].secrets.values())
 
-    def complete(self, job_id: int, token: str, conclusion: str, outputs: Mapping[str, Any] | None,
-                 annotations: Iterable[Mapping[str, Any]] = (), summary: str = "") -> dict[str, Any]:
+    def complete(
+        self,
+        job_id: int,
+        token: str,
+        conclusion: str,
+        outputs: Mapping[str, Any] | None,
+        annotations: Iterable[Mapping[str, Any]] = (),
+        summary: str = "",
+    ) -> dict[str, Any]:
         """The runner finished the job; outputs become `needs.<key>.outputs`."""
         if conclusion not in ("success", "failure", "cancelled"):
             raise ApiError(422, "conclusion must be success, failure or cancelled")

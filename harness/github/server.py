@@ -83,8 +83,9 @@ class _HTTPServer(ThreadingHTTPServer):
         except ApiError as exc:
             return Response.json(exc.body(), exc.status)
         except WorkflowError as exc:
-            return Response.json({"message": f"Workflow validation failed: {exc}",
-                                  "errors": [i.to_dict() for i in exc.issues]}, 422)
+            return Response.json(
+                {"message": f"Workflow validation failed: {exc}", "errors": [i.to_dict() for i in exc.issues]}, 422
+            )
         except Exception as exc:
             traceback.print_exc()
             return Response.json({"message": f"internal error: {type(exc).__name__}: {exc}"}, 500)
@@ -93,8 +94,14 @@ class _HTTPServer(ThreadingHTTPServer):
 class SimServer:
     """The simulated GitHub: HTTP server + timeout monitor, startable in a thread (tests)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, config: SimConfig | None = None,
-                 public_url: str | None = None, access_log: bool = False) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        config: SimConfig | None = None,
+        public_url: str | None = None,
+        access_log: bool = False,
+    ) -> None:
         self.app = SimApp(config or SimConfig.from_env())
         self.httpd = _HTTPServer((host, port), self.app, access_log)
         self.app.engine.public_url = public_url or self.url
@@ -108,8 +115,9 @@ class SimServer:
     def start(self) -> SimServer:
         """Serve in a background thread."""
         self.app.monitor.start()
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="sim-http", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="sim-http", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -88,15 +88,23 @@ def _setup_python(ctx: ShimContext) -> str:
     wanted = (ctx.inputs.get("python-version") or "").strip()
     python = shutil.which("python3", path=ctx.env.get("PATH")) or sys.executable
     try:
-        out = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
-                             capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL, check=True)
+        out = subprocess.run(
+            [python, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            check=True,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         ctx.log(f"##[error]No usable python3 on the runner: {exc}")
         return "failure"
     have = out.stdout.strip()
     if wanted and not version_matches(wanted, have):
-        ctx.log(f"##[error]python-version {wanted!r} requested but the runner has Python {have}; "
-                "the simulated setup-python does not download interpreters")
+        ctx.log(
+            f"##[error]python-version {wanted!r} requested but the runner has Python {have}; "
+            "the simulated setup-python does not download interpreters"
+        )
         return "failure"
     ctx.log(f"Using Python {have} at {python}")
     ctx.set_output("python-version", have)
@@ -161,8 +169,9 @@ def _retry(ctx: ShimContext) -> str:
     return outcome
 
 
-def _retry_loop(ctx: ShimContext, max_attempts: int, timeout: float, wait: float, retry_on: str,
-                shell: str, codes: set[int]) -> str:
+def _retry_loop(
+    ctx: ShimContext, max_attempts: int, timeout: float, wait: float, retry_on: str, shell: str, codes: set[int]
+) -> str:
     command = ctx.inputs["command"]
     for attempt in range(1, max_attempts + 1):
         if attempt > 1 and ctx.inputs.get("new_command_on_retry"):

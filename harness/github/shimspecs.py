@@ -22,8 +22,18 @@ SHIM_SPECS: tuple[ShimSpec, ...] = (
     ShimSpec(
         "actions/checkout",
         inputs=frozenset({"ref", "path", "repository", "clean"}),
-        no_op_inputs=frozenset({"fetch-depth", "token", "persist-credentials", "lfs", "submodules",
-                                "fetch-tags", "show-progress", "set-safe-directory"}),
+        no_op_inputs=frozenset(
+            {
+                "fetch-depth",
+                "token",
+                "persist-credentials",
+                "lfs",
+                "submodules",
+                "fetch-tags",
+                "show-progress",
+                "set-safe-directory",
+            }
+        ),
     ),
     ShimSpec(
         "actions/setup-python",
@@ -32,10 +42,23 @@ SHIM_SPECS: tuple[ShimSpec, ...] = (
     ),
     ShimSpec(
         "nick-fields/retry",
-        inputs=frozenset({"timeout_minutes", "timeout_seconds", "max_attempts", "command",
-                          "retry_wait_seconds", "shell", "retry_on", "warning_on_retry",
-                          "continue_on_error", "on_retry_command", "new_command_on_retry",
-                          "polling_interval_seconds", "retry_on_exit_code"}),
+        inputs=frozenset(
+            {
+                "timeout_minutes",
+                "timeout_seconds",
+                "max_attempts",
+                "command",
+                "retry_wait_seconds",
+                "shell",
+                "retry_on",
+                "warning_on_retry",
+                "continue_on_error",
+                "on_retry_command",
+                "new_command_on_retry",
+                "polling_interval_seconds",
+                "retry_on_exit_code",
+            }
+        ),
         required=frozenset({"max_attempts", "command"}),
     ),
 )

@@ -233,7 +233,7 @@ class Store:
 
     def events_after(self, seq: int, limit: int | None = None) -> list[dict[str, Any]]:
         """Events with seq > `seq` (seq is 1-based and dense)."""
-        chunk = self.events[max(seq, 0):]
+        chunk = self.events[max(seq, 0) :]
         return chunk[:limit] if limit else chunk
 
     def repo(self, owner: str, name: str) -> Repo | None:

@@ -12,17 +12,28 @@ _READ_ONLY_LABELS = frozenset({"self-hosted", "linux", "x64"})
 
 
 def repo_json(repo: Repo, base: str) -> dict[str, Any]:
-    return {"id": repo.id, "name": repo.name, "full_name": repo.full_name,
-            "owner": {"login": repo.owner}, "url": f"{base}/repos/{repo.full_name}",
-            "html_url": f"{base}/{repo.full_name}"}
+    return {
+        "id": repo.id,
+        "name": repo.name,
+        "full_name": repo.full_name,
+        "owner": {"login": repo.owner},
+        "url": f"{base}/repos/{repo.full_name}",
+        "html_url": f"{base}/{repo.full_name}",
+    }
 
 
 def workflow_json(repo: Repo, path: str, base: str) -> dict[str, Any]:
     spec = repo.workflows[path]
     wid = repo.workflow_ids[path]
-    return {"id": wid, "node_id": f"W_{wid}", "name": spec.name, "path": path, "state": "active",
-            "url": f"{base}/repos/{repo.full_name}/actions/workflows/{wid}",
-            "html_url": f"{base}/{repo.full_name}/blob/main/{path}"}
+    return {
+        "id": wid,
+        "node_id": f"W_{wid}",
+        "name": spec.name,
+        "path": path,
+        "state": "active",
+        "url": f"{base}/repos/{repo.full_name}/actions/workflows/{wid}",
+        "html_url": f"{base}/{repo.full_name}/blob/main/{path}",
+    }
 
 
 def run_json(run: Run, repo: Repo, base: str) -> dict[str, Any]:
@@ -83,8 +94,14 @@ def job_json(job: Job, run: Run, repo: Repo, base: str) -> dict[str, Any]:
         "runner_group_id": 1 if job.runner_id is not None else None,
         "runner_group_name": "Default" if job.runner_id is not None else None,
         "steps": [
-            {"number": s.number, "name": s.name, "status": s.status, "conclusion": s.conclusion,
-             "started_at": iso(s.started_at), "completed_at": iso(s.completed_at)}
+            {
+                "number": s.number,
+                "name": s.name,
+                "status": s.status,
+                "conclusion": s.conclusion,
+                "started_at": iso(s.started_at),
+                "completed_at": iso(s.completed_at),
+            }
             for s in job.steps
         ],
     }
@@ -98,16 +115,25 @@ def runner_json(runner: Runner) -> dict[str, Any]:
         "status": "online" if runner.online else "offline",
         "busy": runner.busy,
         "labels": [
-            {"id": index + 1, "name": label,
-             "type": "read-only" if label.casefold() in _READ_ONLY_LABELS else "custom"}
+            {"id": index + 1, "name": label, "type": "read-only" if label.casefold() in _READ_ONLY_LABELS else "custom"}
             for index, label in enumerate(runner.labels)
         ],
     }
 
 
 def annotations_json(job: Job) -> list[dict[str, Any]]:
-    return [{"path": ".github", "start_line": 0, "end_line": 0, "annotation_level": a["level"],
-             "message": a["message"], "title": "", "raw_details": ""} for a in job.annotations]
+    return [
+        {
+            "path": ".github",
+            "start_line": 0,
+            "end_line": 0,
+            "annotation_level": a["level"],
+            "message": a["message"],
+            "title": "",
+            "raw_details": "",
+        }
+        for a in job.annotations
+    ]
 
 
 def job_log_text(job: Job) -> str:

@@ -17,10 +17,32 @@ from harness.github.errors import ExpressionError, WorkflowError, WorkflowIssue
 from harness.github.shimspecs import shim_for, supported_actions
 
 WORKFLOW_KEYS = ("name", "run-name", "on", "env", "jobs", "concurrency", "defaults")
-JOB_KEYS = ("name", "runs-on", "needs", "if", "env", "outputs", "steps", "timeout-minutes",
-            "continue-on-error", "concurrency", "defaults")
-STEP_KEYS = ("id", "name", "run", "uses", "with", "env", "if", "shell", "working-directory",
-             "continue-on-error", "timeout-minutes")
+JOB_KEYS = (
+    "name",
+    "runs-on",
+    "needs",
+    "if",
+    "env",
+    "outputs",
+    "steps",
+    "timeout-minutes",
+    "continue-on-error",
+    "concurrency",
+    "defaults",
+)
+STEP_KEYS = (
+    "id",
+    "name",
+    "run",
+    "uses",
+    "with",
+    "env",
+    "if",
+    "shell",
+    "working-directory",
+    "continue-on-error",
+    "timeout-minutes",
+)
 TRIGGERS = ("push", "workflow_dispatch")
 PUSH_FILTERS = ("branches", "branches-ignore", "tags", "tags-ignore", "paths", "paths-ignore")
 INPUT_KEYS = ("description", "required", "default", "type", "options")
@@ -291,8 +313,10 @@ class _Builder:
             bodies = {key: value for key, _, value in yamlnodes.items(mapping)}
         for name, name_node in entries:
             if name not in TRIGGERS:
-                self.issue(name_node, f"on.{name}: trigger {name!r} is not supported "
-                                      f"(supported triggers: {_supported(TRIGGERS)})")
+                self.issue(
+                    name_node,
+                    f"on.{name}: trigger {name!r} is not supported (supported triggers: {_supported(TRIGGERS)})",
+                )
                 continue
             triggers.append(name)
             body = bodies.get(name)
@@ -333,8 +357,10 @@ class _Builder:
         if "type" in values:
             kind = self.string(values["type"], f"{where}.type")
             if kind not in INPUT_TYPES:
-                self.issue(values["type"], f"{where}.type: input type {kind!r} is not supported "
-                                           f"(supported: {_supported(INPUT_TYPES)})")
+                self.issue(
+                    values["type"],
+                    f"{where}.type: input type {kind!r} is not supported (supported: {_supported(INPUT_TYPES)})",
+                )
             else:
                 spec.type = kind
         if "description" in values:
@@ -422,8 +448,10 @@ class _Builder:
         need_nodes: dict[str, Node] = {}
         for key, key_node, body in yamlnodes.items(mapping):
             if not _ID_RE.match(key):
-                self.issue(key_node, f"jobs.{key}: job id must start with a letter or '_' and contain "
-                                     "only alphanumerics, '-' or '_'")
+                self.issue(
+                    key_node,
+                    f"jobs.{key}: job id must start with a letter or '_' and contain only alphanumerics, '-' or '_'",
+                )
             job = self.job(key, key_node, body)
             if job is not None:
                 jobs[key] = job
@@ -521,8 +549,11 @@ class _Builder:
         if "id" in values:
             step.id = self.string(values["id"], f"{where}.id")
             if step.id and not _ID_RE.match(step.id):
-                self.issue(values["id"], f"{where}.id {step.id!r} must start with a letter or '_' and "
-                                         "contain only alphanumerics, '-' or '_'")
+                self.issue(
+                    values["id"],
+                    f"{where}.id {step.id!r} must start with a letter or '_' and "
+                    "contain only alphanumerics, '-' or '_'",
+                )
         if "name" in values:
             step.name = self.string(values["name"], f"{where}.name")
         if "env" in values:
@@ -549,8 +580,11 @@ class _Builder:
             return None
         spec = shim_for(uses)
         if spec is None or "@" not in uses:
-            self.issue(node, f"{where}.uses: action {uses!r} is not supported by the simulated runner "
-                             f"(supported actions: {', '.join(supported_actions())})")
+            self.issue(
+                node,
+                f"{where}.uses: action {uses!r} is not supported by the simulated runner "
+                f"(supported actions: {', '.join(supported_actions())})",
+            )
             return None
         given: dict[str, Node] = {}
         if isinstance(with_node, MappingNode):
@@ -558,8 +592,11 @@ class _Builder:
         allowed = spec.inputs | spec.no_op_inputs
         for key, key_node in given.items():
             if key not in allowed:
-                self.issue(key_node, f"{where}.with.{key}: input {key!r} is not supported by the "
-                                     f"{spec.action} shim (supported: {', '.join(sorted(allowed))})")
+                self.issue(
+                    key_node,
+                    f"{where}.with.{key}: input {key!r} is not supported by the "
+                    f"{spec.action} shim (supported: {', '.join(sorted(allowed))})",
+                )
         for key in sorted(spec.required - set(given)):
             self.issue(node, f"{where}.with: input {key!r} is required by {spec.action}")
         return uses
@@ -568,8 +605,7 @@ class _Builder:
         for key, job in jobs.items():
             for need in job.needs:
                 if need not in jobs:
-                    self.issue(nodes[key], f"jobs.{key}.needs: job {need!r} does not exist "
-                                           f"(jobs: {', '.join(jobs)})")
+                    self.issue(nodes[key], f"jobs.{key}.needs: job {need!r} does not exist (jobs: {', '.join(jobs)})")
         cycle = find_cycle({k: [n for n in j.needs if n in jobs] for k, j in jobs.items()})
         if cycle:
             self.issue(nodes[cycle[0]], f"jobs: dependency cycle in needs: {' -> '.join(cycle)}")
@@ -585,7 +621,7 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str]:
         stack.append(node)
         for nxt in graph.get(node, []):
             if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt):], nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:

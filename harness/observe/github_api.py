@@ -15,8 +15,11 @@ class GitHubClient:
     def __init__(self, base_url: str, repo: str = "acme/app", token: str = "dch-token", timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.repo = repo
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout,
-                                  headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"})
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
+        )
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -24,15 +27,18 @@ class GitHubClient:
 
     def _json(self, response: httpx.Response) -> Any:
         if response.status_code >= 400:
-            raise TopologyError(f"GitHub API {response.request.method} {response.request.url.path} -> "
-                                f"{response.status_code}: {response.text[:500]}")
+            raise TopologyError(
+                f"GitHub API {response.request.method} {response.request.url.path} -> "
+                f"{response.status_code}: {response.text[:500]}"
+            )
         return response.json() if response.content else None
 
     # --- simulator set-up (harness side) ---
     def upload_repository(self, tarball: bytes) -> list[str]:
         """Store the pipeline repository; the simulator validates its workflows (422 = bad workflow)."""
-        response = self._http.put(f"/_sim/repos/{self.repo}", content=tarball,
-                                  headers={"Content-Type": "application/gzip"})
+        response = self._http.put(
+            f"/_sim/repos/{self.repo}", content=tarball, headers={"Content-Type": "application/gzip"}
+        )
         if response.status_code == 422:
             raise ConfigError(f"the pipeline's workflows are invalid or use unsupported constructs: {response.text}")
         return list(self._json(response).get("workflows", []))
@@ -56,8 +62,10 @@ class GitHubClient:
     # --- GitHub REST shape ---
     def dispatch(self, workflow: str, inputs: dict[str, str], ref: str = "main") -> int:
         """Trigger a workflow_dispatch run and return its run id."""
-        response = self._http.post(f"/repos/{self.repo}/actions/workflows/{workflow}/dispatches",
-                                   json={"ref": ref, "inputs": inputs, "return_run_details": True})
+        response = self._http.post(
+            f"/repos/{self.repo}/actions/workflows/{workflow}/dispatches",
+            json={"ref": ref, "inputs": inputs, "return_run_details": True},
+        )
         return int(self._json(response)["workflow_run_id"])
 
     def run(self, run_id: int) -> dict[str, Any]:

@@ -52,8 +52,10 @@ class PrometheusClient:
 
     def series_samples(self, selector: str, window_s: float) -> list[dict[str, Any]]:
         """Every series matching `selector` over the last `window_s`, with raw (ts, value) samples."""
-        return [{"metric": r["metric"], "values": [(float(t), float(v)) for t, v in r["values"]]}
-                for r in self.query(f"{selector}[{max(1, int(window_s))}s]")]
+        return [
+            {"metric": r["metric"], "values": [(float(t), float(v)) for t, v in r["values"]]}
+            for r in self.query(f"{selector}[{max(1, int(window_s))}s]")
+        ]
 
     def targets(self) -> list[dict[str, Any]]:
         """Active scrape targets."""

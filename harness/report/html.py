@@ -16,10 +16,13 @@ def allure_cli(root: Path | None = None) -> list[str]:
     binary = root / "node_modules" / ".bin" / "allure"
     if not binary.exists():
         if shutil.which("npm") is None:
-            raise ConfigError("the HTML report needs Node.js and npm (Allure Report 3 is an npm package). "
-                              "Fix: `apt-get install nodejs npm`, then re-run.")
-        proc = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=root,
-                              capture_output=True, text=True)
+            raise ConfigError(
+                "the HTML report needs Node.js and npm (Allure Report 3 is an npm package). "
+                "Fix: `apt-get install nodejs npm`, then re-run."
+            )
+        proc = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=root, capture_output=True, text=True
+        )
         if proc.returncode != 0:
             raise ConfigError(f"`npm ci` (installs Allure Report 3) failed: {proc.stderr.strip()[-500:]}")
     return [str(binary)]

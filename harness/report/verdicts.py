@@ -14,10 +14,18 @@ from harness.types import CheckResult, Verdict
 def enforce(env: Environment, result: CheckResult, name: str, run_id: int | None = None) -> CheckResult:
     """Journal and attach `result`; raise Inconclusive or PipelineFinding (with run diagnostics) unless it passed."""
     env.journal.info(f"check.{name}", result=result.to_dict())
-    attach_json(f"{name} measurement", {
-        "verdict": result.verdict.value, "message": result.message, "measured": result.measured,
-        "budget": result.budget, "profile": env.profile.name, "timers": env.profile.timers,
-    }, env.secrets())
+    attach_json(
+        f"{name} measurement",
+        {
+            "verdict": result.verdict.value,
+            "message": result.message,
+            "measured": result.measured,
+            "budget": result.budget,
+            "profile": env.profile.name,
+            "timers": env.profile.timers,
+        },
+        env.secrets(),
+    )
     if result.verdict is Verdict.INCONCLUSIVE:
         raise Inconclusive(result.message)
     if result.verdict is Verdict.FAILED:

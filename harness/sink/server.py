@@ -26,8 +26,7 @@ class Inbox:
     def add(self, path: str, body: Any) -> dict[str, Any]:
         """Record one message."""
         with self._lock:
-            message = {"seq": len(self._messages), "received_ms": int(time.time() * 1000), "path": path,
-                       "body": body}
+            message = {"seq": len(self._messages), "received_ms": int(time.time() * 1000), "path": path, "body": body}
             self._messages.append(message)
             return message
 

@@ -88,8 +88,10 @@ class DockerBackend:
 
     def list_containers(self, labels: dict[str, str]) -> list[ContainerInfo]:
         """Containers with all `labels`."""
-        return [ContainerInfo(c.id, c.name, c.status, dict(c.labels))
-                for c in self.client.containers.list(all=True, filters=_filters(labels))]
+        return [
+            ContainerInfo(c.id, c.name, c.status, dict(c.labels))
+            for c in self.client.containers.list(all=True, filters=_filters(labels))
+        ]
 
     def remove_container(self, container_id: str) -> None:
         """Force-remove, unpausing first (a paused container cannot be killed cleanly)."""
@@ -132,6 +134,11 @@ class DockerBackend:
         pid = self.client.containers.get(name).attrs["State"]["Pid"]
         if not pid:
             raise DockerException(f"container {name} is not running")
-        proc = subprocess.run(["nsenter", "-t", str(pid), "-n", *argv], capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=30)
+        proc = subprocess.run(
+            ["nsenter", "-t", str(pid), "-n", *argv],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=30,
+        )
         return proc.returncode, proc.stdout + proc.stderr

@@ -133,8 +133,9 @@ class DockerTopology:
         """Create the network, start every component in parallel and wait until all are ready."""
         atexit.register(self.stop)
         started = time.monotonic()
-        self.journal.invoke("topology.start", run_id=self.run_id, pipeline=self.pipeline.label,
-                            profile=self.profile.name)
+        self.journal.invoke(
+            "topology.start", run_id=self.run_id, pipeline=self.pipeline.label, profile=self.profile.name
+        )
         try:
             self.ssh = make_ssh_material(Path(self._tmp.name) / "ssh", [PROD_HOST], self.run_id)
             self._network = Network(docker_network_kw={"labels": self.labels})
@@ -150,8 +151,7 @@ class DockerTopology:
             if isinstance(exc, Exception) and not isinstance(exc, HarnessError):
                 raise TopologyError(f"the test topology did not start: {exc}") from exc
             raise
-        self.journal.ok("topology.start", seconds=round(time.monotonic() - started, 3),
-                        endpoints=vars(self.endpoints))
+        self.journal.ok("topology.start", seconds=round(time.monotonic() - started, 3), endpoints=vars(self.endpoints))
         return self.endpoints
 
     def stop(self) -> None:
@@ -161,8 +161,9 @@ class DockerTopology:
             return
         self.journal.invoke("topology.stop", run_id=self.run_id)
         with ThreadPoolExecutor(max_workers=max(1, len(self._containers))) as pool:
-            list(pool.map(lambda name: self.backend.remove_container(self.container_name(name)),
-                          list(self._containers)))
+            list(
+                pool.map(lambda name: self.backend.remove_container(self.container_name(name)), list(self._containers))
+            )
         self._containers.clear()
         report = cleanup(self.backend, self.run_id)  # backstop: anything else labelled with this run
         self._network = None
@@ -208,8 +209,13 @@ class DockerTopology:
         alertmanager.with_copy_into_container(self._alertmanager_config(), "/etc/dch/alertmanager.yml")
         sink = self._base("webhook-sink", "github").with_local_ports(8080)
         sink.with_command(["python3", "-m", "harness.sink.server", "--port", "8080"])
-        components = {"github": github, "prometheus": prometheus, "alertmanager": alertmanager,
-                      "webhook-sink": sink, "prod-web-1": prod}
+        components = {
+            "github": github,
+            "prometheus": prometheus,
+            "alertmanager": alertmanager,
+            "webhook-sink": sink,
+            "prod-web-1": prod,
+        }
         exporter = self._exporter_source()
         for runner in self.runners:
             c = self._base(runner.name, "runner").with_local_ports(9102)
@@ -244,11 +250,13 @@ class DockerTopology:
             raise TopologyError(f"the pipeline has no {config_key}: Prometheus has nothing to scrape")
         config = yaml.safe_load(files[config_key].read_text())
         t = self.profile.timers
-        config.setdefault("global", {}).update({
-            "scrape_interval": f"{t['scrape_interval_s']:g}s",
-            "scrape_timeout": f"{t['scrape_timeout_s']:g}s",
-            "evaluation_interval": f"{t['evaluation_interval_s']:g}s",
-        })
+        config.setdefault("global", {}).update(
+            {
+                "scrape_interval": f"{t['scrape_interval_s']:g}s",
+                "scrape_timeout": f"{t['scrape_timeout_s']:g}s",
+                "evaluation_interval": f"{t['evaluation_interval_s']:g}s",
+            }
+        )
         config["rule_files"] = ["/etc/dch/rules/*.yml"]
         out = {"/etc/dch/prometheus.yml": yaml.safe_dump(config).encode()}
         for rel, path in files.items():
@@ -311,12 +319,17 @@ class DockerTopology:
             github.set_variable("RETRY_WAIT_S", f"{self.profile.timer('retry_wait_s'):g}")
             github.set_variable("ATTEMPT_TIMEOUT_S", f"{self.profile.timer('attempt_timeout_s'):g}")
             names = {r.name for r in self.runners}
-            self._await(lambda: names <= {r["name"] for r in github.runners() if r["status"] == "online"},
-                        f"runners {sorted(names)} online in GitHub", timeout)
-            self._await(lambda: len([x for x in prometheus.targets() if x["health"] == "up"]) >= len(names),
-                        "every runner exporter scraped by Prometheus", timeout)
-            self._await(lambda: prometheus.alertmanagers_active() > 0, "Prometheus connected to Alertmanager",
-                        timeout)
+            self._await(
+                lambda: names <= {r["name"] for r in github.runners() if r["status"] == "online"},
+                f"runners {sorted(names)} online in GitHub",
+                timeout,
+            )
+            self._await(
+                lambda: len([x for x in prometheus.targets() if x["health"] == "up"]) >= len(names),
+                "every runner exporter scraped by Prometheus",
+                timeout,
+            )
+            self._await(lambda: prometheus.alertmanagers_active() > 0, "Prometheus connected to Alertmanager", timeout)
         finally:
             github.close()
             prometheus.close()

@@ -45,8 +45,11 @@ class FakeContainerBackend:
 
     def list_containers(self, labels: dict[str, str]) -> list[ContainerInfo]:
         """Containers with all labels (an empty value matches any)."""
-        return [c for c in self.containers.values()
-                if all(k in c.labels and (not v or c.labels[k] == v) for k, v in labels.items())]
+        return [
+            c
+            for c in self.containers.values()
+            if all(k in c.labels and (not v or c.labels[k] == v) for k, v in labels.items())
+        ]
 
     def remove_container(self, container_id: str) -> None:
         """Forget a container."""
@@ -55,8 +58,9 @@ class FakeContainerBackend:
 
     def list_networks(self, labels: dict[str, str]) -> list[str]:
         """Networks with all labels."""
-        return [n for n, lab in self.networks.items()
-                if all(k in lab and (not v or lab[k] == v) for k, v in labels.items())]
+        return [
+            n for n, lab in self.networks.items() if all(k in lab and (not v or lab[k] == v) for k, v in labels.items())
+        ]
 
     def remove_network(self, network_id: str) -> None:
         """Forget a network."""

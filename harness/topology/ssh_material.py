@@ -36,8 +36,10 @@ class SshMaterial:
 
 def _keygen(*args: str) -> None:
     if shutil.which("ssh-keygen") is None:
-        raise TopologyError("ssh-keygen is not installed; it makes the run's SSH CA. Fix: `apt-get install "
-                            "openssh-client` (deploy-chaos setup does this on Debian as root).")
+        raise TopologyError(
+            "ssh-keygen is not installed; it makes the run's SSH CA. Fix: `apt-get install "
+            "openssh-client` (deploy-chaos setup does this on Debian as root)."
+        )
     proc = subprocess.run(["ssh-keygen", "-q", *args], capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         raise TopologyError(f"ssh-keygen {' '.join(args[:2])} failed: {proc.stderr.strip()}")
@@ -49,15 +51,25 @@ def issue_user_cert(material: SshMaterial, validity: str, identity: str) -> str:
     work = material.folder / f"reissue-{identity}"
     work.mkdir(exist_ok=True)
     (work / "deploy.pub").write_bytes((material.folder / "deploy.pub").read_bytes())
-    _keygen("-s", str(material.folder / "user_ca"), "-I", identity, "-n", DEPLOY_USER, "-V", validity,
-            str(work / "deploy.pub"))
+    _keygen(
+        "-s",
+        str(material.folder / "user_ca"),
+        "-I",
+        identity,
+        "-n",
+        DEPLOY_USER,
+        "-V",
+        validity,
+        str(work / "deploy.pub"),
+    )
     return (work / "deploy-cert.pub").read_text().strip()
 
 
 def cert_valid_before(cert: str) -> str:
     """The end of a certificate's validity (UTC, ISO format), as ssh-keygen -L prints it."""
-    proc = subprocess.run(["ssh-keygen", "-L", "-f", "-"], input=cert, capture_output=True, text=True,
-                          env={**os.environ, "TZ": "UTC"})
+    proc = subprocess.run(
+        ["ssh-keygen", "-L", "-f", "-"], input=cert, capture_output=True, text=True, env={**os.environ, "TZ": "UTC"}
+    )
     for line in proc.stdout.splitlines():
         line = line.strip()
         if line.startswith("Valid:"):
@@ -75,10 +87,29 @@ def make_ssh_material(folder: Path, hostnames: list[str], run_id: str, validity:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("user_ca", "host_ca", "deploy", "host_ed25519"):
         _keygen("-t", "ed25519", "-N", "", "-C", f"dch-{name}-{run_id}", "-f", str(folder / name))
-    _keygen("-s", str(folder / "user_ca"), "-I", f"deploy-{run_id}", "-n", DEPLOY_USER, "-V", validity,
-            str(folder / "deploy.pub"))
-    _keygen("-s", str(folder / "host_ca"), "-h", "-I", f"prodhost-{run_id}", "-n", ",".join(hostnames),
-            "-V", validity, str(folder / "host_ed25519.pub"))
+    _keygen(
+        "-s",
+        str(folder / "user_ca"),
+        "-I",
+        f"deploy-{run_id}",
+        "-n",
+        DEPLOY_USER,
+        "-V",
+        validity,
+        str(folder / "deploy.pub"),
+    )
+    _keygen(
+        "-s",
+        str(folder / "host_ca"),
+        "-h",
+        "-I",
+        f"prodhost-{run_id}",
+        "-n",
+        ",".join(hostnames),
+        "-V",
+        validity,
+        str(folder / "host_ed25519.pub"),
+    )
     return SshMaterial(
         folder=folder,
         user_ca_pub=(folder / "user_ca.pub").read_text().strip(),

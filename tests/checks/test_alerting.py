@@ -37,17 +37,35 @@ RUNBOOK = {"summary": "Primary production runner is offline", "runbook": "runboo
 def synthetic_profile() -> Profile:
     """A profile whose every term is a different number, so a swapped or dropped term shows."""
     timers = {k: 1000.0 for k in TIMER_KEYS}
-    timers.update({
-        "alert_for_scale": 0.5, "scrape_interval_s": 3, "scrape_timeout_s": 2, "evaluation_interval_s": 7,
-        "alertmanager_group_wait_s": 11, "alertmanager_group_interval_s": 17, "alertmanager_repeat_interval_s": 19,
-    })
-    budgets = {"failover_budget_s": 900.0, "fail_fast_budget_s": 900.0, "unhealthy_detection_timeout_s": 900.0,
-               "deploy_timeout_s": 900.0, "runner_ready_timeout_s": 900.0, "alert_dispatch_margin_s": 13.0}
+    timers.update(
+        {
+            "alert_for_scale": 0.5,
+            "scrape_interval_s": 3,
+            "scrape_timeout_s": 2,
+            "evaluation_interval_s": 7,
+            "alertmanager_group_wait_s": 11,
+            "alertmanager_group_interval_s": 17,
+            "alertmanager_repeat_interval_s": 19,
+        }
+    )
+    budgets = {
+        "failover_budget_s": 900.0,
+        "fail_fast_budget_s": 900.0,
+        "unhealthy_detection_timeout_s": 900.0,
+        "deploy_timeout_s": 900.0,
+        "runner_ready_timeout_s": 900.0,
+        "alert_dispatch_margin_s": 13.0,
+    }
     return Profile("synthetic", "", timers, budgets)
 
 
-def alert(status: str = "firing", alertname: str = "RunnerOffline", runner: str | None = "primary",
-          severity: str = "critical", annotations: dict[str, str] | None = None) -> dict[str, Any]:
+def alert(
+    status: str = "firing",
+    alertname: str = "RunnerOffline",
+    runner: str | None = "primary",
+    severity: str = "critical",
+    annotations: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """One alert of an Alertmanager webhook payload."""
     labels = {"alertname": alertname, "severity": severity, "job": "github-runners"}
     if runner is not None:
@@ -68,10 +86,15 @@ def webhook(*alerts: dict[str, Any]) -> dict[str, Any]:
     status = "firing" if any(a["status"] == "firing" for a in alerts) else "resolved"
     first = alerts[0]["labels"] if alerts else {}
     return {
-        "version": "4", "groupKey": "{}:{alertname=\"RunnerOffline\"}", "truncatedAlerts": 0,
-        "status": status, "receiver": "oncall",
+        "version": "4",
+        "groupKey": '{}:{alertname="RunnerOffline"}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "oncall",
         "groupLabels": {k: first[k] for k in ("alertname", "runner") if k in first},
-        "commonLabels": dict(first), "commonAnnotations": {}, "externalURL": "http://alertmanager:9093",
+        "commonLabels": dict(first),
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093",
         "alerts": list(alerts),
     }
 
@@ -90,35 +113,54 @@ def sink(*pairs: tuple[int, Any]) -> list[dict[str, Any]]:
 def test_alert_budget_terms_each_come_from_their_own_timer() -> None:
     claim = AlertClaim("X", (), 100, "critical")
     assert alert_budget(claim, synthetic_profile()) == {
-        "for_s": 50.0, "scrape_interval_s": 3.0, "scrape_timeout_s": 2.0, "evaluation_s": 14.0,
-        "group_wait_s": 11.0, "dispatch_margin_s": 13.0, "budget_s": 93.0,
+        "for_s": 50.0,
+        "scrape_interval_s": 3.0,
+        "scrape_timeout_s": 2.0,
+        "evaluation_s": 14.0,
+        "group_wait_s": 11.0,
+        "dispatch_margin_s": 13.0,
+        "budget_s": 93.0,
     }
 
 
-@pytest.mark.parametrize(("profile", "claim", "for_s", "budget_s"), [
-    ("nightly", PRIMARY, 10.0, 17.0),
-    ("nightly", SECONDARY, 20.0, 27.0),
-    ("nightly", BOTH, 2.0, 9.0),
-    ("maintenance-window", PRIMARY, 300.0, 395.0),
-    ("maintenance-window", SECONDARY, 600.0, 695.0),
-    ("maintenance-window", BOTH, 60.0, 155.0),
-    ("sre-review", PRIMARY, 300.0, 395.0),
-    ("sre-review", BOTH, 60.0, 155.0),
-])
+@pytest.mark.parametrize(
+    ("profile", "claim", "for_s", "budget_s"),
+    [
+        ("nightly", PRIMARY, 10.0, 17.0),
+        ("nightly", SECONDARY, 20.0, 27.0),
+        ("nightly", BOTH, 2.0, 9.0),
+        ("maintenance-window", PRIMARY, 300.0, 395.0),
+        ("maintenance-window", SECONDARY, 600.0, 695.0),
+        ("maintenance-window", BOTH, 60.0, 155.0),
+        ("sre-review", PRIMARY, 300.0, 395.0),
+        ("sre-review", BOTH, 60.0, 155.0),
+    ],
+)
 def test_alert_budget_of_the_real_profiles(profile: str, claim: AlertClaim, for_s: float, budget_s: float) -> None:
     budget = alert_budget(claim, load_profile(profile, PROFILES))
     assert budget["for_s"] == for_s
     assert budget["budget_s"] == budget_s
     terms = {k: v for k, v in budget.items() if k != "budget_s"}
-    assert set(terms) == {"for_s", "scrape_interval_s", "scrape_timeout_s", "evaluation_s", "group_wait_s",
-                          "dispatch_margin_s"}
+    assert set(terms) == {
+        "for_s",
+        "scrape_interval_s",
+        "scrape_timeout_s",
+        "evaluation_s",
+        "group_wait_s",
+        "dispatch_margin_s",
+    }
     assert sum(terms.values()) == pytest.approx(budget["budget_s"], abs=0.002)
 
 
 def test_nightly_budget_terms_of_primary_runner_offline() -> None:
     assert alert_budget(PRIMARY, NIGHTLY) == {
-        "for_s": 10.0, "scrape_interval_s": 1.0, "scrape_timeout_s": 1.0, "evaluation_s": 2.0,
-        "group_wait_s": 1.0, "dispatch_margin_s": 2.0, "budget_s": 17.0,
+        "for_s": 10.0,
+        "scrape_interval_s": 1.0,
+        "scrape_timeout_s": 1.0,
+        "evaluation_s": 2.0,
+        "group_wait_s": 1.0,
+        "dispatch_margin_s": 2.0,
+        "budget_s": 17.0,
     }
 
 
@@ -126,8 +168,9 @@ def test_resolve_budget_uses_group_interval_not_group_wait() -> None:
     assert resolve_budget(synthetic_profile()) == pytest.approx(3 + 2 + 2 * 7 + 17 + 13)
 
 
-@pytest.mark.parametrize(("profile", "seconds"), [("nightly", 7.0), ("maintenance-window", 365.0),
-                                                  ("sre-review", 365.0)])
+@pytest.mark.parametrize(
+    ("profile", "seconds"), [("nightly", 7.0), ("maintenance-window", 365.0), ("sre-review", 365.0)]
+)
 def test_resolve_budget_of_the_real_profiles(profile: str, seconds: float) -> None:
     assert resolve_budget(load_profile(profile, PROFILES)) == pytest.approx(seconds)
 
@@ -137,7 +180,8 @@ def test_notifications_returns_matching_alerts_with_their_arrival() -> None:
     primary = alert()
     messages = [message(ONSET + 5, webhook(primary), seq=0, path="/oncall")]
     assert notifications(messages, PRIMARY, "firing") == [
-        {"received_ms": ONSET + 5, "path": "/oncall", "alert": primary}]
+        {"received_ms": ONSET + 5, "path": "/oncall", "alert": primary}
+    ]
 
 
 def test_notifications_filter_by_alert_status_not_payload_status() -> None:
@@ -183,8 +227,10 @@ def test_notifications_of_no_messages() -> None:
 # ---- first_state_ms ---------------------------------------------------------------------------------------------
 def series(state: str, *seconds: float, runner: str = "primary") -> dict[str, Any]:
     """An ALERTS series in `state` with samples at `seconds` (epoch s)."""
-    return {"metric": {"__name__": "ALERTS", "alertname": "RunnerOffline", "alertstate": state, "runner": runner},
-            "values": [(s, 1.0) for s in seconds]}
+    return {
+        "metric": {"__name__": "ALERTS", "alertname": "RunnerOffline", "alertstate": state, "runner": runner},
+        "values": [(s, 1.0) for s in seconds],
+    }
 
 
 T0 = ONSET / 1000
@@ -203,8 +249,7 @@ def test_first_state_ms_ignores_samples_before_after_ms_and_includes_one_at_it()
 
 
 def test_first_state_ms_takes_the_minimum_over_all_series() -> None:
-    data = [series("pending", T0 + 8, T0 + 9), series("pending", T0 + 6.25, runner="primary"),
-            series("firing", T0 + 1)]
+    data = [series("pending", T0 + 8, T0 + 9), series("pending", T0 + 6.25, runner="primary"), series("firing", T0 + 1)]
     assert first_state_ms(data, "pending", ONSET) == ONSET + 6250
 
 
@@ -215,10 +260,15 @@ def test_first_state_ms_none_when_state_never_seen_after() -> None:
 
 
 # ---- check_alert_delivered --------------------------------------------------------------------------------------
-def delivered(messages: list[dict[str, Any]], observed_until_ms: int = DEADLINE + 1000, claim: AlertClaim = PRIMARY,
-              **states: int | None):
-    return check_alert_delivered(messages, claim, NIGHTLY, onset_ms=ONSET, observed_until_ms=observed_until_ms,
-                                 **states)
+def delivered(
+    messages: list[dict[str, Any]],
+    observed_until_ms: int = DEADLINE + 1000,
+    claim: AlertClaim = PRIMARY,
+    **states: int | None,
+):
+    return check_alert_delivered(
+        messages, claim, NIGHTLY, onset_ms=ONSET, observed_until_ms=observed_until_ms, **states
+    )
 
 
 def test_delivered_passes_within_budget_with_stages() -> None:
@@ -260,24 +310,34 @@ def test_delivered_fails_with_empty_runbook_annotation() -> None:
 
 
 def test_delivered_reports_every_problem_at_once() -> None:
-    result = delivered(sink((DEADLINE + 5000, webhook(alert(severity="info", annotations={})))),
-                       observed_until_ms=DEADLINE + 6000)
+    result = delivered(
+        sink((DEADLINE + 5000, webhook(alert(severity="info", annotations={})))), observed_until_ms=DEADLINE + 6000
+    )
     assert result.verdict == Verdict.FAILED
     assert "over the" in result.message and "'info'" in result.message and "runbook" in result.message
 
 
-@pytest.mark.parametrize(("states", "expected"), [
-    ({}, "never even went pending"),
-    ({"pending_ms": ONSET + 2000}, "went pending but never fired"),
-    ({"pending_ms": ONSET + 2000, "firing_ms": ONSET + 12_000}, "fired in Prometheus but never reached the on-call"),
-])
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        ({}, "never even went pending"),
+        ({"pending_ms": ONSET + 2000}, "went pending but never fired"),
+        (
+            {"pending_ms": ONSET + 2000, "firing_ms": ONSET + 12_000},
+            "fired in Prometheus but never reached the on-call",
+        ),
+    ],
+)
 def test_delivered_failure_names_the_stage_that_stalled(states: dict[str, int], expected: str) -> None:
     result = delivered([], **states)
     assert result.verdict == Verdict.FAILED
     assert expected in result.message
     assert "17 s budget" in result.message
-    others = {"never even went pending", "went pending but never fired",
-              "fired in Prometheus but never reached the on-call"} - {expected}
+    others = {
+        "never even went pending",
+        "went pending but never fired",
+        "fired in Prometheus but never reached the on-call",
+    } - {expected}
     assert not any(o in result.message for o in others)
 
 
@@ -311,8 +371,12 @@ def test_notification_for_another_runner_does_not_count() -> None:
 
 
 def test_delivered_judges_the_first_firing_notification_after_onset() -> None:
-    messages = sink((ONSET - 500, webhook(alert(severity="warning"))), (ONSET + 3000, webhook(alert("resolved"))),
-                    (ONSET + 12_000, webhook(alert())), (ONSET + 30_000, webhook(alert(severity="warning"))))
+    messages = sink(
+        (ONSET - 500, webhook(alert(severity="warning"))),
+        (ONSET + 3000, webhook(alert("resolved"))),
+        (ONSET + 12_000, webhook(alert())),
+        (ONSET + 30_000, webhook(alert(severity="warning"))),
+    )
     result = delivered(messages)
     assert result.verdict == Verdict.PASSED, result.message
     assert result.measured["onset_to_oncall_s"] == 12.0
@@ -323,8 +387,7 @@ RECOVERED = ONSET + 60_000  # nightly resolve budget: 7 s
 
 
 def resolved(messages: list[dict[str, Any]], observed_until_ms: int):
-    return check_alert_resolved(messages, PRIMARY, NIGHTLY, recovered_ms=RECOVERED,
-                                observed_until_ms=observed_until_ms)
+    return check_alert_resolved(messages, PRIMARY, NIGHTLY, recovered_ms=RECOVERED, observed_until_ms=observed_until_ms)
 
 
 def test_resolved_passes_within_budget() -> None:
@@ -362,8 +425,15 @@ WATCH_UNTIL = BLIP + BUDGET_MS
 
 
 def no_page(messages: list[dict[str, Any]], observed_until_ms: int = WATCH_UNTIL, blip_seen_s: float = 3.0):
-    return check_no_page(messages, PRIMARY, blip_start_ms=BLIP, watch_until_ms=WATCH_UNTIL,
-                         observed_until_ms=observed_until_ms, blip_s=5.0, blip_seen_s=blip_seen_s)
+    return check_no_page(
+        messages,
+        PRIMARY,
+        blip_start_ms=BLIP,
+        watch_until_ms=WATCH_UNTIL,
+        observed_until_ms=observed_until_ms,
+        blip_s=5.0,
+        blip_seen_s=blip_seen_s,
+    )
 
 
 def test_no_page_passes_when_nothing_fired() -> None:
@@ -391,8 +461,9 @@ def test_no_page_ignores_pages_from_before_the_blip() -> None:
 
 
 def test_no_page_ignores_resolved_and_other_alerts() -> None:
-    messages = sink((BLIP + 2000, webhook(alert("resolved"))),
-                    (BLIP + 3000, webhook(alert(runner="secondary", severity="warning"))))
+    messages = sink(
+        (BLIP + 2000, webhook(alert("resolved"))), (BLIP + 3000, webhook(alert(runner="secondary", severity="warning")))
+    )
     assert no_page(messages).verdict == Verdict.PASSED
 
 

@@ -21,8 +21,12 @@ NETWORK = table("network_connectivity", "critical", "runbooks/runner-network-unr
 
 
 def test_summary_fields_reads_the_diagnosis_rows_only() -> None:
-    assert summary_fields(AUTH) == {"class": "authentication", "severity": "critical", "runner": "runner-x",
-                                    "runbook": "runbooks/secrets-expired-rotation.md"}
+    assert summary_fields(AUTH) == {
+        "class": "authentication",
+        "severity": "critical",
+        "runner": "runner-x",
+        "runbook": "runbooks/secrets-expired-rotation.md",
+    }
 
 
 def test_summary_fields_tolerates_padding_and_surrounding_text() -> None:
@@ -36,28 +40,35 @@ def test_summary_without_a_diagnosis_has_no_fields() -> None:
 
 
 def test_matching_classification_passes_and_names_the_job() -> None:
-    result = check_classification({"select-runner": "", "preflight": AUTH}, expected_class="authentication",
-                                  severity="critical", runbook="runbooks/secrets-expired-rotation.md")
+    result = check_classification(
+        {"select-runner": "", "preflight": AUTH},
+        expected_class="authentication",
+        severity="critical",
+        runbook="runbooks/secrets-expired-rotation.md",
+    )
     assert result.verdict is Verdict.PASSED
     assert "preflight" in result.message
     assert result.measured["diagnosis"]["class"] == "authentication"
 
 
 def test_runbook_is_matched_as_a_substring() -> None:
-    result = check_classification({"preflight": AUTH}, expected_class="authentication", severity="critical",
-                                  runbook="secrets-expired-rotation")
+    result = check_classification(
+        {"preflight": AUTH}, expected_class="authentication", severity="critical", runbook="secrets-expired-rotation"
+    )
     assert result.verdict is Verdict.PASSED
 
 
 def test_runbook_that_is_not_a_substring_fails() -> None:
-    result = check_classification({"preflight": AUTH}, expected_class="authentication", severity="critical",
-                                  runbook="runner-network-unreachable")
+    result = check_classification(
+        {"preflight": AUTH}, expected_class="authentication", severity="critical", runbook="runner-network-unreachable"
+    )
     assert result.verdict is Verdict.FAILED
 
 
 def test_wrong_class_fails_naming_found_and_expected() -> None:
-    result = check_classification({"deploy": NETWORK}, expected_class="authentication", severity="critical",
-                                  runbook="secrets-expired-rotation")
+    result = check_classification(
+        {"deploy": NETWORK}, expected_class="authentication", severity="critical", runbook="secrets-expired-rotation"
+    )
     assert result.verdict is Verdict.FAILED
     assert "network_connectivity" in result.message
     assert "authentication" in result.message
@@ -67,23 +78,29 @@ def test_wrong_class_fails_naming_found_and_expected() -> None:
 
 def test_wrong_severity_fails() -> None:
     wrong = table("authentication", "high", "runbooks/secrets-expired-rotation.md")
-    result = check_classification({"preflight": wrong}, expected_class="authentication", severity="critical",
-                                  runbook="secrets-expired-rotation")
+    result = check_classification(
+        {"preflight": wrong}, expected_class="authentication", severity="critical", runbook="secrets-expired-rotation"
+    )
     assert result.verdict is Verdict.FAILED
     assert "high" in result.message and "critical" in result.message
 
 
 def test_any_job_with_the_expected_diagnosis_passes() -> None:
-    result = check_classification({"deploy": NETWORK, "preflight": AUTH}, expected_class="authentication",
-                                  severity="critical", runbook="secrets-expired-rotation")
+    result = check_classification(
+        {"deploy": NETWORK, "preflight": AUTH},
+        expected_class="authentication",
+        severity="critical",
+        runbook="secrets-expired-rotation",
+    )
     assert result.verdict is Verdict.PASSED
     assert "preflight" in result.message
 
 
 def test_no_summary_with_a_diagnosis_fails() -> None:
     summaries = {"preflight": "", "deploy": "### Deployed 1.4.2\n"}
-    result = check_classification(summaries, expected_class="authentication", severity="critical",
-                                  runbook="secrets-expired-rotation")
+    result = check_classification(
+        summaries, expected_class="authentication", severity="critical", runbook="secrets-expired-rotation"
+    )
     assert result.verdict is Verdict.FAILED
     assert "no job summary" in result.message
     assert result.evidence["summaries"] == summaries
@@ -95,7 +112,8 @@ def test_no_summaries_at_all_fails() -> None:
 
 
 def test_result_serialises() -> None:
-    data = check_classification({"preflight": AUTH}, expected_class="authentication", severity="critical",
-                                runbook="secrets-expired-rotation").to_dict()
+    data = check_classification(
+        {"preflight": AUTH}, expected_class="authentication", severity="critical", runbook="secrets-expired-rotation"
+    ).to_dict()
     assert data["verdict"] == "passed"
     assert data["evidence"]["summaries"]["preflight"] == AUTH

@@ -33,8 +33,12 @@ def started(ts_ms: int, runner: str = SECONDARY, **extra: Any) -> dict[str, Any]
 
 def check(events: list[dict[str, Any]], observed_until_ms: int | None = None, **overrides: Any):
     kwargs: dict[str, Any] = {
-        "run_id": RUN, "job_key": JOB, "expected_runner": SECONDARY, "fault_onset_ms": ONSET,
-        "seen_unhealthy_ms": SEEN, "budget_s": BUDGET,
+        "run_id": RUN,
+        "job_key": JOB,
+        "expected_runner": SECONDARY,
+        "fault_onset_ms": ONSET,
+        "seen_unhealthy_ms": SEEN,
+        "budget_s": BUDGET,
         "observed_until_ms": observed_until_ms if observed_until_ms is not None else SEEN + 60_000,
     }
     kwargs.update(overrides)
@@ -177,8 +181,12 @@ def test_timestamps_are_rounded_to_ms(ts: float, expected: int) -> None:
 def test_detection_budget_adds_stale_threshold_heartbeat_and_scrape() -> None:
     from harness.checks.failover import detection_budget
 
-    timers = {"exporter_stale_after_s": 5.0, "runner_heartbeat_s": 1.0, "scrape_interval_s": 1.0,
-              "scrape_timeout_s": 1.0}
+    timers = {
+        "exporter_stale_after_s": 5.0,
+        "runner_heartbeat_s": 1.0,
+        "scrape_interval_s": 1.0,
+        "scrape_timeout_s": 1.0,
+    }
     assert detection_budget(timers) == 10.0
     assert detection_budget(timers, margin_s=0) == 8.0
 
@@ -188,14 +196,23 @@ def test_check_detected_verdicts() -> None:
     from harness.types import Verdict
 
     onset = 100_000
-    seen = check_detected([(99.0, 1.0), (101.0, 1.0), (103.5, 0.0)], onset_ms=onset, budget_s=10,
-                          observed_until_ms=onset + 4000, what="the primary runner")
+    seen = check_detected(
+        [(99.0, 1.0), (101.0, 1.0), (103.5, 0.0)],
+        onset_ms=onset,
+        budget_s=10,
+        observed_until_ms=onset + 4000,
+        what="the primary runner",
+    )
     assert seen.verdict is Verdict.PASSED and seen.measured["detection_s"] == 3.5
-    blind = check_detected([(101.0, 1.0), (111.0, 1.0)], onset_ms=onset, budget_s=10,
-                           observed_until_ms=onset + 11_000, what="the primary runner")
+    blind = check_detected(
+        [(101.0, 1.0), (111.0, 1.0)],
+        onset_ms=onset,
+        budget_s=10,
+        observed_until_ms=onset + 11_000,
+        what="the primary runner",
+    )
     assert blind.verdict is Verdict.FAILED and "still reported the primary runner healthy" in blind.message
-    late = check_detected([(112.0, 0.0)], onset_ms=onset, budget_s=10, observed_until_ms=onset + 13_000,
-                          what="x")
+    late = check_detected([(112.0, 0.0)], onset_ms=onset, budget_s=10, observed_until_ms=onset + 13_000, what="x")
     assert late.verdict is Verdict.FAILED
     early = check_detected([(101.0, 1.0)], onset_ms=onset, budget_s=10, observed_until_ms=onset + 2000, what="x")
     assert early.verdict is Verdict.INCONCLUSIVE

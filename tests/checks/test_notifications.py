@@ -11,8 +11,7 @@ def msg(seq: int, ts: int, event: str, version: str, path: str = "/team") -> dic
 
 
 def test_only_team_path_counts() -> None:
-    assert [m["seq"] for m in team_messages([msg(0, 1, "rollback", "4"), msg(1, 2, "rollback", "4", "/oncall")])] \
-        == [0]
+    assert [m["seq"] for m in team_messages([msg(0, 1, "rollback", "4"), msg(1, 2, "rollback", "4", "/oncall")])] == [0]
 
 
 def test_rollback_message_passes() -> None:
@@ -27,7 +26,11 @@ def test_missing_or_old_or_other_version_message_fails() -> None:
 
 
 def test_success_and_rollback_for_the_same_version_is_a_finding() -> None:
-    result = check_team_told([msg(0, 200, "success", "4.0.0"), msg(1, 210, "rollback", "4.0.0")],
-                             event="rollback", version="4.0.0", after_ms=100)
+    result = check_team_told(
+        [msg(0, 200, "success", "4.0.0"), msg(1, 210, "rollback", "4.0.0")],
+        event="rollback",
+        version="4.0.0",
+        after_ms=100,
+    )
     assert result.verdict is Verdict.FAILED
     assert "success" in result.message

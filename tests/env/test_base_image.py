@@ -25,12 +25,15 @@ def test_tag_format_and_stability() -> None:
     assert base_tag(BaseSpec(SPEC.suite, SPEC.variant, SPEC.mirror, tuple(SPEC.include))) == tag
 
 
-@pytest.mark.parametrize("include", [
-    ("python3", "curl"),
-    ("python3", "curl", "jq", "procps"),
-    ("python3", "curl", "yq"),
-    (),
-])
+@pytest.mark.parametrize(
+    "include",
+    [
+        ("python3", "curl"),
+        ("python3", "curl", "jq", "procps"),
+        ("python3", "curl", "yq"),
+        (),
+    ],
+)
 def test_include_list_change_changes_tag(include: tuple[str, ...]) -> None:
     assert base_tag(replace(SPEC, include=include)) != base_tag(SPEC)
 
@@ -39,9 +42,14 @@ def test_include_order_does_not_change_tag() -> None:
     assert base_tag(replace(SPEC, include=("jq", "curl", "python3"))) == base_tag(SPEC)
 
 
-@pytest.mark.parametrize("change", [
-    {"suite": "trixie"}, {"variant": "buildd"}, {"mirror": "http://mirror.example/debian"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"suite": "trixie"},
+        {"variant": "buildd"},
+        {"mirror": "http://mirror.example/debian"},
+    ],
+)
 def test_suite_variant_mirror_change_changes_tag(change: dict[str, str]) -> None:
     assert base_tag(replace(SPEC, **change)) != base_tag(SPEC)
 

@@ -22,6 +22,7 @@ from harness.errors import EnginePermissionDenied, EngineUnavailable
 def _tripwire(what: str):
     def fail(*_args, **_kwargs):
         raise AssertionError(f"the test reached {what}, which must not happen here")
+
     return fail
 
 
@@ -85,8 +86,9 @@ def test_socket_permission_problem_detection(monkeypatch: pytest.MonkeyPatch, is
 def test_socket_without_permission(monkeypatch: pytest.MonkeyPatch, progress: Progress, isolated: Path) -> None:
     isolated.write_text("")
     real_access = os.access
-    monkeypatch.setattr(engine.os, "access",
-                        lambda path, mode: False if Path(path) == isolated else real_access(path, mode))
+    monkeypatch.setattr(
+        engine.os, "access", lambda path, mode: False if Path(path) == isolated else real_access(path, mode)
+    )
     monkeypatch.setattr(engine, "ping", _tripwire("ping of a socket we may not use"))
     with pytest.raises(EnginePermissionDenied) as err:
         engine.ensure_engine(progress)

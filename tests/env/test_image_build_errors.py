@@ -49,9 +49,13 @@ def make_spec(tmp_path: Path) -> ImageSpec:
 
 
 def test_build_error_is_one_paragraph_with_cause_and_fix(tmp_path: Path) -> None:
-    client = FakeClient([{"stream": "Step 1/3 : ARG BASE_IMAGE\n"},
-                         {"stream": "E: Unable to locate package no-such-package\n"},
-                         {"error": "The command '/bin/sh -c apt-get install -y no-such-package' returned 100"}])
+    client = FakeClient(
+        [
+            {"stream": "Step 1/3 : ARG BASE_IMAGE\n"},
+            {"stream": "E: Unable to locate package no-such-package\n"},
+            {"error": "The command '/bin/sh -c apt-get install -y no-such-package' returned 100"},
+        ]
+    )
     with pytest.raises(ImageBuildFailed) as caught:
         _build_one(client, make_spec(tmp_path), "dch/base:abc", tmp_path, rebuild=False)  # type: ignore[arg-type]
     message = str(caught.value)

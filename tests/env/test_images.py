@@ -19,7 +19,7 @@ def root(tmp_path: Path) -> Path:
     """A checkout with one image context and sources that the image copies in."""
     (tmp_path / "docker" / "web").mkdir(parents=True)
     (tmp_path / "docker" / "web" / "Dockerfile").write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY . /app\n")
-    (tmp_path / "docker" / "web" / "entrypoint.sh").write_text("#!/bin/sh\nexec \"$@\"\n")
+    (tmp_path / "docker" / "web" / "entrypoint.sh").write_text('#!/bin/sh\nexec "$@"\n')
     (tmp_path / "src" / "lib").mkdir(parents=True)
     (tmp_path / "src" / "lib" / "core.py").write_text("VALUE = 1\n")
     (tmp_path / "src" / "init.py").write_text("")
@@ -76,8 +76,9 @@ def test_copied_file_source_change_changes_the_tag(root: Path) -> None:
 
 def test_copy_destination_change_changes_the_tag(root: Path) -> None:
     before = image_tag(spec_of(root), BASE, root)
-    moved = ImageSpec("web", root / "docker" / "web", {"src/lib": "app/library", "src/init.py": "app/__init__.py"},
-                      ("PyYAML==6.0.3",))
+    moved = ImageSpec(
+        "web", root / "docker" / "web", {"src/lib": "app/library", "src/init.py": "app/__init__.py"}, ("PyYAML==6.0.3",)
+    )
     assert image_tag(moved, BASE, root) != before
 
 

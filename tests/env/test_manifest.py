@@ -34,7 +34,9 @@ def test_valid_manifest_loads(tmp_path: Path) -> None:
     (tmp_path / "src" / "lib").mkdir(parents=True)
     (tmp_path / "src" / "lib" / "x.py").write_text("")
     (tmp_path / "src" / "one.txt").write_text("1")
-    manifest = BASE + """\
+    manifest = (
+        BASE
+        + """\
 images:
   web:
     copy:
@@ -43,13 +45,18 @@ images:
     wheels: [PyYAML==6.0.3, httpx==0.28.1]
   db:
 """
+    )
     root = write_repo(tmp_path, manifest, images=("web", "db"))
     loaded = load_manifest(root)
     assert loaded.base == BaseSpec("bookworm", "minbase", "http://deb.example/debian", ("curl", "jq"))
     assert [i.name for i in loaded.images] == ["web", "db"]
     web = loaded.image("web")
-    assert web == ImageSpec("web", root / "docker" / "web", {"src/lib": "app/lib", "src/one.txt": "app/one.txt"},
-                            ("PyYAML==6.0.3", "httpx==0.28.1"))
+    assert web == ImageSpec(
+        "web",
+        root / "docker" / "web",
+        {"src/lib": "app/lib", "src/one.txt": "app/one.txt"},
+        ("PyYAML==6.0.3", "httpx==0.28.1"),
+    )
     db = loaded.image("db")
     assert db.copy == {}
     assert db.wheels == ()
@@ -144,7 +151,7 @@ MALFORMED = {
     "copy is a list": BASE + "images:\n  web:\n    copy: [docker/web/Dockerfile]\n",
     "wheels is a string": BASE + "images:\n  web:\n    wheels: PyYAML==6.0.3\n",
     "base.include is a string": "base: {suite: bookworm, variant: minbase, mirror: http://m, include: curl}\n"
-                                "images:\n  web: {}\n",
+    "images:\n  web: {}\n",
 }
 
 

@@ -48,5 +48,7 @@ def test_marker_that_does_not_stick_is_inconclusive() -> None:
 
 
 def test_describe_names_version_and_host() -> None:
-    assert BrokenRelease(Journal("t"), FilesBackend(), "prod", "4.0.0").describe() == {"version": "4.0.0",
-                                                                                       "container": "prod"}
+    assert BrokenRelease(Journal("t"), FilesBackend(), "prod", "4.0.0").describe() == {
+        "version": "4.0.0",
+        "container": "prod",
+    }

@@ -72,6 +72,8 @@ def test_holder_pattern_does_not_match_its_own_command_line() -> None:
 
 
 def test_lock_that_is_not_held_is_inconclusive() -> None:
-    with pytest.raises(Inconclusive), DeployLockHeld(Journal("t"), LockBackend(holder_starts=False), "prod",
-                                                     "/opt/app/.deploy.lock"):
+    with (
+        pytest.raises(Inconclusive),
+        DeployLockHeld(Journal("t"), LockBackend(holder_starts=False), "prod", "/opt/app/.deploy.lock"),
+    ):
         pass

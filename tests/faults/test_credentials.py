@@ -44,8 +44,9 @@ def make(material: SshMaterial, planted: str, **kwargs: object) -> tuple[FakeSec
     return secrets, journal, fault
 
 
-def test_entering_plants_the_expired_cert_and_exiting_restores_the_valid_one(material: SshMaterial,
-                                                                             expired: str) -> None:
+def test_entering_plants_the_expired_cert_and_exiting_restores_the_valid_one(
+    material: SshMaterial, expired: str
+) -> None:
     secrets, journal, fault = make(material, expired)
     with fault:
         assert secrets.values[SECRET] == expired
@@ -111,8 +112,10 @@ def test_took_effect_is_false_while_the_valid_cert_is_in_place(material: SshMate
 
 # Finding beyond the happy paths.
 
+
 def test_still_valid_cert_is_inconclusive_when_the_harness_clock_is_not_utc(
-        material: SshMaterial, monkeypatch: pytest.MonkeyPatch) -> None:
+    material: SshMaterial, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """cert_valid_before returns ssh-keygen's local time; took_effect reads it as UTC.
 
     With TZ 14 hours west of UTC (POSIX "UTC+14"), a certificate valid for two more hours reads as having

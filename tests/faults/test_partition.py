@@ -25,8 +25,9 @@ def test_inject_adds_tagged_drop_rules_both_ways_and_revert_removes_them() -> No
     backend, journal, fault = make()
     with fault:
         rules = backend.rules["runner"]
-        assert any(r.startswith("-A OUTPUT -d 172.18.0.2") and "dch-r1-part" in r and r.endswith("-j DROP")
-                   for r in rules)
+        assert any(
+            r.startswith("-A OUTPUT -d 172.18.0.2") and "dch-r1-part" in r and r.endswith("-j DROP") for r in rules
+        )
         assert any(r.startswith("-A INPUT -s 172.18.0.2") for r in rules)
         assert fault.took_effect()
     assert backend.rules["runner"] == []

@@ -41,8 +41,9 @@ class BrokenPauseBackend(FakeContainerBackend):
         raise RuntimeError("no such container")
 
 
-def make(backend_cls: type[FakeContainerBackend] = FakeContainerBackend,
-         **kwargs: bool) -> tuple[FakeContainerBackend, Journal, RunnerOffline]:
+def make(
+    backend_cls: type[FakeContainerBackend] = FakeContainerBackend, **kwargs: bool
+) -> tuple[FakeContainerBackend, Journal, RunnerOffline]:
     backend = backend_cls(**kwargs)
     backend.add(CONTAINER, {LABEL_MANAGED: "true", LABEL_RUN: RUN})
     backend.add("dch-run-1-runner-secondary", {LABEL_MANAGED: "true", LABEL_RUN: RUN})
@@ -76,8 +77,12 @@ def test_exiting_unpauses_and_journals_the_revert() -> None:
     with fault:
         pass
     assert backend.status(CONTAINER) == "running"
-    assert fault_log(journal) == [("fault.inject", "invoke"), ("fault.inject", "ok"),
-                                  ("fault.revert", "invoke"), ("fault.revert", "ok")]
+    assert fault_log(journal) == [
+        ("fault.inject", "invoke"),
+        ("fault.inject", "ok"),
+        ("fault.revert", "invoke"),
+        ("fault.revert", "ok"),
+    ]
     assert fault.reverted_ms == journal.last("fault.revert", "ok")["ts_ms"]
     assert fault.reverted_ms >= fault.onset_ms
     assert fault.leftovers() == []

@@ -30,8 +30,11 @@ class SimClient:
         return f"/repos/{self.owner}/{self.repo}"
 
     def upload(self, files: dict[str, str]) -> httpx.Response:
-        return self.http.put(f"/_sim/repos/{self.owner}/{self.repo}", content=make_tarball(files),
-                             headers={"Content-Type": "application/gzip"})
+        return self.http.put(
+            f"/_sim/repos/{self.owner}/{self.repo}",
+            content=make_tarball(files),
+            headers={"Content-Type": "application/gzip"},
+        )
 
     def upload_workflow(self, text: str, name: str = "ci.yml", extra: dict[str, str] | None = None) -> None:
         response = self.upload({f".github/workflows/{name}": text, "README.md": "hello\n", **(extra or {})})
@@ -42,8 +45,9 @@ class SimClient:
         assert response.status_code == 204, response.text
 
     def dispatch_raw(self, inputs: dict[str, Any] | None = None, workflow: str = "ci.yml") -> httpx.Response:
-        return self.http.post(f"{self.prefix}/actions/workflows/{workflow}/dispatches",
-                              json={"ref": "main", "inputs": inputs or {}})
+        return self.http.post(
+            f"{self.prefix}/actions/workflows/{workflow}/dispatches", json={"ref": "main", "inputs": inputs or {}}
+        )
 
     def dispatch(self, inputs: dict[str, Any] | None = None, workflow: str = "ci.yml") -> int:
         response = self.dispatch_raw(inputs, workflow)
@@ -71,11 +75,13 @@ class SimClient:
         return wait_for(probe, timeout_s, what)
 
     def wait_run(self, run_id: int, timeout_s: float = 15.0) -> dict[str, Any]:
-        return wait_for(lambda: (r := self.run(run_id))["status"] == "completed" and r, timeout_s,
-                        f"run {run_id} to complete")
+        return wait_for(
+            lambda: (r := self.run(run_id))["status"] == "completed" and r, timeout_s, f"run {run_id} to complete"
+        )
 
-    def wait_event(self, predicate: Callable[[dict[str, Any]], bool], timeout_s: float = 10.0,
-                   what: str = "event") -> dict[str, Any]:
+    def wait_event(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout_s: float = 10.0, what: str = "event"
+    ) -> dict[str, Any]:
         def find() -> dict[str, Any] | None:
             return next((e for e in self.events() if predicate(e)), None)
 
@@ -113,8 +119,13 @@ def start_agent(sim_server: SimServer, tmp_path: Any) -> Iterator[Callable[..., 
     agents: list[Agent] = []
 
     def start(name: str, labels: list[str], **overrides: Any) -> Agent:
-        settings: dict[str, Any] = {"heartbeat_s": 0.1, "lease_renew_s": 0.15, "acquire_wait_s": 0.25,
-                                    "kill_grace_s": 0.5, "work_dir": str(tmp_path / name)}
+        settings: dict[str, Any] = {
+            "heartbeat_s": 0.1,
+            "lease_renew_s": 0.15,
+            "acquire_wait_s": 0.25,
+            "kill_grace_s": 0.5,
+            "work_dir": str(tmp_path / name),
+        }
         settings.update(overrides)
         agent = Agent(AgentConfig(github_url=sim_server.url, name=name, labels=labels, **settings)).start()
         agents.append(agent)

@@ -124,7 +124,8 @@ def test_outputs_and_runs_on_from_needs() -> None:
     deploy = secondary.take()
     assert deploy is not None and deploy["job_key"] == "deploy"
     assert deploy["contexts"]["needs"] == {
-        "select": {"result": "success", "outputs": {"labels": '["self-hosted", "secondary"]', "target": "prod"}}}
+        "select": {"result": "success", "outputs": {"labels": '["self-hosted", "secondary"]', "target": "prod"}}
+    }
     assert deploy["labels"] == ["self-hosted", "secondary"]
     assert deploy["name"] == "deploy to prod"
     secondary.finish(deploy)

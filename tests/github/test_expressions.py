@@ -22,8 +22,11 @@ from harness.github.expressions import (
 )
 
 CTX = {
-    "github": {"ref": "refs/heads/main", "event_name": "workflow_dispatch",
-               "event": {"inputs": {"dry_run": "false", "count": "3"}}},
+    "github": {
+        "ref": "refs/heads/main",
+        "event_name": "workflow_dispatch",
+        "event": {"inputs": {"dry_run": "false", "count": "3"}},
+    },
     "inputs": {"dry_run": False, "version": "1.2.3", "count": 3},
     "needs": {
         "select": {"result": "success", "outputs": {"labels": '["self-hosted","primary"]', "runner": "primary"}},

@@ -26,14 +26,16 @@ def workflow(text: str) -> str:
 
 
 def test_job_runs_on_the_runner_whose_labels_match(sim: SimClient, start_agent: StartAgent) -> None:
-    sim.upload_workflow(workflow("""\
+    sim.upload_workflow(
+        workflow("""\
         on: workflow_dispatch
         jobs:
           deploy:
             runs-on: [Self-Hosted, PRODUCTION, secondary]
             steps:
               - run: echo "running on $RUNNER_NAME"
-        """))
+        """)
+    )
     start_agent("primary", PRIMARY)
     start_agent("secondary", SECONDARY)
     run_id = sim.dispatch()
@@ -50,13 +52,15 @@ def test_job_runs_on_the_runner_whose_labels_match(sim: SimClient, start_agent: 
 
 
 def test_job_with_labels_no_runner_has_fails_after_queue_timeout(sim: SimClient, start_agent: StartAgent) -> None:
-    sim.upload_workflow(workflow("""\
+    sim.upload_workflow(
+        workflow("""\
         on: workflow_dispatch
         jobs:
           deploy:
             runs-on: [self-hosted, gpu]
             steps: [{run: 'true'}]
-        """))
+        """)
+    )
     start_agent("primary", PRIMARY)
     run_id = sim.dispatch()
     run = sim.wait_run(run_id, timeout_s=10)
@@ -73,22 +77,26 @@ def test_job_with_labels_no_runner_has_fails_after_queue_timeout(sim: SimClient,
 
 
 def test_killed_agent_goes_offline_and_its_job_fails_without_reschedule(
-        sim: SimClient, start_agent: StartAgent) -> None:
-    sim.upload_workflow(workflow("""\
+    sim: SimClient, start_agent: StartAgent
+) -> None:
+    sim.upload_workflow(
+        workflow("""\
         on: workflow_dispatch
         jobs:
           deploy:
             runs-on: [self-hosted, production]
             steps:
               - run: echo started; sleep 30
-        """))
+        """)
+    )
     primary = start_agent("primary", PRIMARY)
     run_id = sim.dispatch()
     sim.wait_event(lambda e: e["type"] == "step.started", what="the step to start")
     primary.kill()
     start_agent("secondary", SECONDARY)  # a healthy matching runner: the job must still not move
-    offline = sim.wait_event(lambda e: e["type"] == "runner.offline" and e["runner_name"] == "primary",
-                             what="primary offline")
+    offline = sim.wait_event(
+        lambda e: e["type"] == "runner.offline" and e["runner_name"] == "primary", what="primary offline"
+    )
     assert offline["reason"] == "heartbeat_timeout"
     run = sim.wait_run(run_id)
     assert run["conclusion"] == "failure"
@@ -106,7 +114,8 @@ def test_killed_agent_goes_offline_and_its_job_fails_without_reschedule(
 
 
 def test_dispatch_validation(sim: SimClient) -> None:
-    sim.upload_workflow(workflow("""\
+    sim.upload_workflow(
+        workflow("""\
         on:
           workflow_dispatch:
             inputs:
@@ -116,14 +125,16 @@ def test_dispatch_validation(sim: SimClient) -> None:
           a:
             runs-on: x
             steps: [{run: 'true'}]
-        """))
+        """)
+    )
     response = sim.dispatch_raw({"version": "1", "colour": "blue"})
     assert response.status_code == 422 and "colour" in response.json()["message"]
     assert sim.dispatch_raw({}).status_code == 422
     assert sim.dispatch_raw({"version": "1", "dry_run": "perhaps"}).status_code == 422
     assert sim.dispatch_raw({"version": "1"}, workflow="nope.yml").status_code == 404
-    assert sim.http.post("/repos/acme/ghost/actions/workflows/ci.yml/dispatches", json={"ref": "main"}
-                         ).status_code == 404
+    assert (
+        sim.http.post("/repos/acme/ghost/actions/workflows/ci.yml/dispatches", json={"ref": "main"}).status_code == 404
+    )
     ok = sim.dispatch_raw({"version": "1", "dry_run": True})
     assert ok.status_code == 200 and set(ok.json()) == {"workflow_run_id", "run_url", "html_url"}
     runs = sim.http.get(f"{sim.prefix}/actions/runs").json()
@@ -131,9 +142,13 @@ def test_dispatch_validation(sim: SimClient) -> None:
 
 
 def test_invalid_workflow_upload_is_422_with_lines(sim: SimClient) -> None:
-    response = sim.upload({".github/workflows/bad.yml": "on: workflow_dispatch\njobs:\n  a:\n    runs-on: x\n"
-                                                         "    services: {db: {image: pg}}\n"
-                                                         "    steps: [{run: 'true'}]\n"})
+    response = sim.upload(
+        {
+            ".github/workflows/bad.yml": "on: workflow_dispatch\njobs:\n  a:\n    runs-on: x\n"
+            "    services: {db: {image: pg}}\n"
+            "    steps: [{run: 'true'}]\n"
+        }
+    )
     assert response.status_code == 422
     errors = response.json()["errors"]
     assert errors == [{"path": ".github/workflows/bad.yml", "line": 5, "message": errors[0]["message"]}]
@@ -165,8 +180,10 @@ jobs:
       - if: steps.reads.outcome == 'failure' && steps.reads.conclusion == 'success'
         run: echo "read failed on EOF, continue-on-error kept the job green"
 """
-SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACDsecretpart\n" \
-          "-----END OPENSSH PRIVATE KEY-----"
+SSH_KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACDsecretpart\n"
+    "-----END OPENSSH PRIVATE KEY-----"
+)
 
 
 def test_stdin_is_closed_and_secrets_are_masked(sim: SimClient, start_agent: StartAgent) -> None:
@@ -192,7 +209,8 @@ def test_stdin_is_closed_and_secrets_are_masked(sim: SimClient, start_agent: Sta
 
 
 def test_runs_on_from_needs_outputs_dispatches_to_the_right_runner(sim: SimClient, start_agent: StartAgent) -> None:
-    sim.upload_workflow(workflow("""\
+    sim.upload_workflow(
+        workflow("""\
         on:
           workflow_dispatch:
             inputs:
@@ -210,7 +228,8 @@ def test_runs_on_from_needs_outputs_dispatches_to_the_right_runner(sim: SimClien
             runs-on: ${{ fromJSON(needs.select.outputs.labels) }}
             steps:
               - run: echo "deploying on $RUNNER_NAME"
-        """))
+        """)
+    )
     start_agent("primary", PRIMARY)
     start_agent("secondary", SECONDARY)
     run_id = sim.dispatch({"target": "secondary"})
@@ -222,7 +241,8 @@ def test_runs_on_from_needs_outputs_dispatches_to_the_right_runner(sim: SimClien
 
 
 def test_outputs_env_and_needs_flow_between_steps_and_jobs(sim: SimClient, start_agent: StartAgent) -> None:
-    sim.upload_workflow(workflow("""\
+    sim.upload_workflow(
+        workflow("""\
         on: workflow_dispatch
         env:
           LEVEL: workflow
@@ -253,7 +273,9 @@ def test_outputs_env_and_needs_flow_between_steps_and_jobs(sim: SimClient, start
               - run: |
                   echo "got ${{ needs.build.outputs.version }} result=${{ needs.build.result }}"
                   echo "${{ needs.build.outputs.notes }}" | wc -l
-        """), extra={"VERSION": "4.2.0\n", "sub/.keep": ""})
+        """),
+        extra={"VERSION": "4.2.0\n", "sub/.keep": ""},
+    )
     start_agent("primary", PRIMARY)
     run_id = sim.dispatch()
     assert sim.wait_run(run_id)["conclusion"] == "success"
@@ -268,7 +290,8 @@ def test_outputs_env_and_needs_flow_between_steps_and_jobs(sim: SimClient, start
 
 
 def test_cancel_kills_running_step_and_runs_only_always_steps(sim: SimClient, start_agent: StartAgent) -> None:
-    sim.upload_workflow(workflow("""\
+    sim.upload_workflow(
+        workflow("""\
         on: workflow_dispatch
         jobs:
           deploy:
@@ -280,7 +303,8 @@ def test_cancel_kills_running_step_and_runs_only_always_steps(sim: SimClient, st
                 run: echo cleanup-ran
               - if: cancelled()
                 run: echo cancelled-ran
-        """))
+        """)
+    )
     start_agent("primary", PRIMARY, lease_renew_s=5.0)  # cancellation must arrive by heartbeat/log replies too
     run_id = sim.dispatch()
     sim.wait_event(lambda e: e["type"] == "step.started", what="the long step")
@@ -297,7 +321,8 @@ def test_cancel_kills_running_step_and_runs_only_always_steps(sim: SimClient, st
 
 
 def test_step_timeout_and_job_timeout(sim: SimClient, start_agent: StartAgent) -> None:
-    sim.upload_workflow(workflow("""\
+    sim.upload_workflow(
+        workflow("""\
         on: workflow_dispatch
         jobs:
           slow:
@@ -310,7 +335,8 @@ def test_step_timeout_and_job_timeout(sim: SimClient, start_agent: StartAgent) -
               - run: sleep 10
               - if: always()
                 run: echo after-timeout
-        """))
+        """)
+    )
     start_agent("primary", PRIMARY)
     run_id = sim.dispatch()
     assert sim.wait_run(run_id, timeout_s=10)["conclusion"] == "failure"
@@ -331,7 +357,8 @@ def test_runtime_config_and_events_long_poll(sim: SimClient) -> None:
 
 
 def test_state_file_and_variables(sim: SimClient, start_agent: StartAgent, tmp_path: Path) -> None:
-    sim.upload_workflow(workflow("""\
+    sim.upload_workflow(
+        workflow("""\
         on: workflow_dispatch
         jobs:
           a:
@@ -339,9 +366,9 @@ def test_state_file_and_variables(sim: SimClient, start_agent: StartAgent, tmp_p
             steps:
               - run: echo "colour=${{ vars.COLOUR }}"
               - run: exit 3
-        """))
-    assert sim.http.post(f"{sim.prefix}/actions/variables", json={"name": "COLOUR", "value": "teal"}
-                         ).status_code == 201
+        """)
+    )
+    assert sim.http.post(f"{sim.prefix}/actions/variables", json={"name": "COLOUR", "value": "teal"}).status_code == 201
     state = tmp_path / "state.json"
     start_agent("primary", PRIMARY, state_file=str(state))
     run_id = sim.dispatch()
@@ -349,8 +376,9 @@ def test_state_file_and_variables(sim: SimClient, start_agent: StartAgent, tmp_p
     job = sim.jobs(run_id)["a"]
     assert "colour=teal" in sim.log(job["id"])
     assert "Process completed with exit code 3" in sim.log(job["id"])
-    data = sim.wait_for(lambda: state.exists() and (d := json.loads(state.read_text()))["jobs_total"] == 1 and d,
-                    5, "state file")
+    data = sim.wait_for(
+        lambda: state.exists() and (d := json.loads(state.read_text()))["jobs_total"] == 1 and d, 5, "state file"
+    )
     assert data["jobs_failed"] == 1 and data["current_job"] is None and data["last_checkin_ts"] > 0
 
 
@@ -361,26 +389,39 @@ class PartitionableClient(RunnerClient):
         super().__init__(base_url)
         self.cut = threading.Event()
 
-    def request(self, method: str, path: str, body: Any = None, timeout_s: float | None = None,
-                raw: bool = False) -> Any:
+    def request(
+        self, method: str, path: str, body: Any = None, timeout_s: float | None = None, raw: bool = False
+    ) -> Any:
         if self.cut.is_set():
             raise TransportError("partitioned")
         return super().request(method, path, body, timeout_s, raw)
 
 
 def test_partitioned_runner_loses_its_job_then_recovers(sim: SimClient, tmp_path: Path) -> None:
-    sim.upload_workflow(workflow("""\
+    sim.upload_workflow(
+        workflow("""\
         on: workflow_dispatch
         jobs:
           deploy:
             runs-on: [self-hosted, primary]
             steps:
               - run: echo started; sleep 30
-        """))
+        """)
+    )
     client = PartitionableClient(sim.url)
-    agent = Agent(AgentConfig(github_url=sim.url, name="primary", labels=PRIMARY, work_dir=str(tmp_path / "w"),
-                              heartbeat_s=0.1, lease_renew_s=0.15, acquire_wait_s=0.25, kill_grace_s=0.5),
-                  client=client).start()
+    agent = Agent(
+        AgentConfig(
+            github_url=sim.url,
+            name="primary",
+            labels=PRIMARY,
+            work_dir=str(tmp_path / "w"),
+            heartbeat_s=0.1,
+            lease_renew_s=0.15,
+            acquire_wait_s=0.25,
+            kill_grace_s=0.5,
+        ),
+        client=client,
+    ).start()
     try:
         first = sim.dispatch()
         sim.wait_event(lambda e: e["type"] == "step.started", what="the step to start")

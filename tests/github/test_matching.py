@@ -36,8 +36,11 @@ def test_only_online_idle_runners_can_take_jobs() -> None:
 
 
 def test_choose_job_takes_the_earliest_matching_job() -> None:
-    jobs = [QueuedJobView(10, ("self-hosted", "secondary"), 1), QueuedJobView(11, ("self-hosted",), 3),
-            QueuedJobView(12, ("self-hosted", "primary"), 2)]
+    jobs = [
+        QueuedJobView(10, ("self-hosted", "secondary"), 1),
+        QueuedJobView(11, ("self-hosted",), 3),
+        QueuedJobView(12, ("self-hosted", "primary"), 2),
+    ]
     assert choose_job(PRIMARY, jobs).id == 12
     assert choose_job(SECONDARY, jobs).id == 10
     assert choose_job(ROGUE, jobs).id == 11

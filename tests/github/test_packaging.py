@@ -35,10 +35,13 @@ def imported_modules(path: Path) -> set[str]:
 def test_only_stdlib_yaml_and_harness_github_are_imported() -> None:
     offenders: dict[str, list[str]] = {}
     for path in sorted((PACKAGE / "github").glob("*.py")):
-        bad = [name for name in imported_modules(path)
-               if name.split(".")[0] not in sys.stdlib_module_names
-               and name.split(".")[0] != "yaml"
-               and not (name == "harness.github" or name.startswith("harness.github."))]
+        bad = [
+            name
+            for name in imported_modules(path)
+            if name.split(".")[0] not in sys.stdlib_module_names
+            and name.split(".")[0] != "yaml"
+            and not (name == "harness.github" or name.startswith("harness.github."))
+        ]
         if bad:
             offenders[path.name] = bad
     assert offenders == {}
@@ -48,8 +51,10 @@ def test_only_stdlib_yaml_and_harness_github_are_imported() -> None:
 def plain_python() -> str:
     """Debian's python3 (stdlib + python3-yaml only) when present, else this interpreter."""
     candidate = "/usr/bin/python3"
-    if os.path.exists(candidate) and subprocess.run([candidate, "-c", "import yaml"], capture_output=True,
-                                                    check=False).returncode == 0:
+    if (
+        os.path.exists(candidate)
+        and subprocess.run([candidate, "-c", "import yaml"], capture_output=True, check=False).returncode == 0
+    ):
         return candidate
     return sys.executable
 
@@ -85,15 +90,28 @@ def test_server_and_agent_entry_points_from_a_copied_package(tmp_path: Path) -> 
     server = subprocess.Popen(
         [python, "-m", "harness.github.server", "--host", "127.0.0.1", "--port", str(port)],
         env={**base_env, "SIM_HEARTBEAT_TIMEOUT_S": "2", "SIM_QUEUE_TIMEOUT_S": "5"},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     state_file = tmp_path / "runner-state.json"
     agent = subprocess.Popen(
         [python, "-m", "harness.github.agent"],
-        env={**base_env, "GITHUB_URL": f"http://127.0.0.1:{port}", "RUNNER_NAME": "primary",
-             "RUNNER_LABELS": "self-hosted,linux,production,primary", "RUNNER_WORK_DIR": str(tmp_path / "work"),
-             "RUNNER_HEARTBEAT_S": "0.2", "RUNNER_LEASE_RENEW_S": "0.5", "RUNNER_ACQUIRE_WAIT_S": "0.5",
-             "RUNNER_STATE_FILE": str(state_file)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
+        env={
+            **base_env,
+            "GITHUB_URL": f"http://127.0.0.1:{port}",
+            "RUNNER_NAME": "primary",
+            "RUNNER_LABELS": "self-hosted,linux,production,primary",
+            "RUNNER_WORK_DIR": str(tmp_path / "work"),
+            "RUNNER_HEARTBEAT_S": "0.2",
+            "RUNNER_LEASE_RENEW_S": "0.5",
+            "RUNNER_ACQUIRE_WAIT_S": "0.5",
+            "RUNNER_STATE_FILE": str(state_file),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:
         wait_until(lambda: http.get("/healthz").status_code == 200, 10, "server health")
@@ -108,15 +126,21 @@ def test_server_and_agent_entry_points_from_a_copied_package(tmp_path: Path) -> 
                   - uses: actions/checkout@v4
                   - run: cat app.txt && python3 --version
             """)
-        upload = http.put("/_sim/repos/acme/app", content=make_tarball(
-            {".github/workflows/deploy.yml": workflow, "app.txt": "payload-from-tarball\n"}),
-            headers={"Content-Type": "application/gzip"})
+        upload = http.put(
+            "/_sim/repos/acme/app",
+            content=make_tarball({".github/workflows/deploy.yml": workflow, "app.txt": "payload-from-tarball\n"}),
+            headers={"Content-Type": "application/gzip"},
+        )
         assert upload.status_code == 200, upload.text
         wait_until(lambda: http.get("/repos/acme/app/actions/runners").json()["total_count"] == 1, 10, "runner")
-        run_id = http.post("/repos/acme/app/actions/workflows/deploy.yml/dispatches",
-                           json={"ref": "main"}).json()["workflow_run_id"]
-        run = wait_until(lambda: (r := http.get(f"/repos/acme/app/actions/runs/{run_id}").json())["status"]
-                         == "completed" and r, 20, "run completion")
+        run_id = http.post("/repos/acme/app/actions/workflows/deploy.yml/dispatches", json={"ref": "main"}).json()[
+            "workflow_run_id"
+        ]
+        run = wait_until(
+            lambda: (r := http.get(f"/repos/acme/app/actions/runs/{run_id}").json())["status"] == "completed" and r,
+            20,
+            "run completion",
+        )
         assert run["conclusion"] == "success"
         job = http.get(f"/repos/acme/app/actions/runs/{run_id}/jobs").json()["jobs"][0]
         assert "payload-from-tarball" in http.get(f"/repos/acme/app/actions/jobs/{job['id']}/logs").text

@@ -64,16 +64,27 @@ def test_tarball_rejects_escaping_paths(tmp_path: Path) -> None:
 
 def test_process_stdin_is_closed_and_output_streamed(tmp_path: Path) -> None:
     lines: list[str] = []
-    result = run_process(["bash", "-c", "echo start; if read x; then echo got; else echo EOF; fi; echo err >&2"],
-                         cwd=str(tmp_path), env=os.environ, on_line=lines.append, timeout_s=10)
+    result = run_process(
+        ["bash", "-c", "echo start; if read x; then echo got; else echo EOF; fi; echo err >&2"],
+        cwd=str(tmp_path),
+        env=os.environ,
+        on_line=lines.append,
+        timeout_s=10,
+    )
     assert result.ok and lines == ["start", "EOF", "err"]
 
 
 def test_process_timeout_kills_the_group(tmp_path: Path) -> None:
     marker = tmp_path / "child-survived"
     started = time.monotonic()
-    result = run_process(["bash", "-c", f"(sleep 0.5; touch {marker}) & sleep 30"], cwd=str(tmp_path),
-                         env=os.environ, on_line=lambda _: None, timeout_s=0.2, kill_grace_s=0.5)
+    result = run_process(
+        ["bash", "-c", f"(sleep 0.5; touch {marker}) & sleep 30"],
+        cwd=str(tmp_path),
+        env=os.environ,
+        on_line=lambda _: None,
+        timeout_s=0.2,
+        kill_grace_s=0.5,
+    )
     assert result.timed_out and result.exit_code is None
     assert time.monotonic() - started < 3
     time.sleep(0.8)  # the background child would have touched the marker by now
@@ -82,6 +93,11 @@ def test_process_timeout_kills_the_group(tmp_path: Path) -> None:
 
 def test_process_stop_request(tmp_path: Path) -> None:
     deadline = time.monotonic() + 0.3
-    result = run_process(["sleep", "30"], cwd=str(tmp_path), env=os.environ, on_line=lambda _: None,
-                         should_stop=lambda: "cancelled" if time.monotonic() > deadline else None)
+    result = run_process(
+        ["sleep", "30"],
+        cwd=str(tmp_path),
+        env=os.environ,
+        on_line=lambda _: None,
+        should_stop=lambda: "cancelled" if time.monotonic() > deadline else None,
+    )
     assert result.stopped == "cancelled"

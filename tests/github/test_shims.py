@@ -13,8 +13,9 @@ ERROR = ProcessResult(2)
 TIMEOUT = ProcessResult(None, timed_out=True)
 
 
-def shim(uses: str, inputs: dict[str, str],
-         results: list[ProcessResult] | None = None) -> tuple[ShimContext, dict[str, Any]]:
+def shim(
+    uses: str, inputs: dict[str, str], results: list[ProcessResult] | None = None
+) -> tuple[ShimContext, dict[str, Any]]:
     record: dict[str, Any] = {"scripts": [], "log": [], "outputs": {}}
     queue: Iterator[ProcessResult] = iter(results or [])
 
@@ -22,10 +23,19 @@ def shim(uses: str, inputs: dict[str, str],
         record["scripts"].append((script, shell, timeout))
         return next(queue)
 
-    ctx = ShimContext(uses=uses, inputs=inputs, workspace="/nonexistent", env={"PATH": "/usr/bin:/bin"},
-                      github={}, timeout_s=None, log=record["log"].append, run_script=run_script,
-                      set_output=record["outputs"].__setitem__, download=lambda url: b"",
-                      cancelled=lambda: False)
+    ctx = ShimContext(
+        uses=uses,
+        inputs=inputs,
+        workspace="/nonexistent",
+        env={"PATH": "/usr/bin:/bin"},
+        github={},
+        timeout_s=None,
+        log=record["log"].append,
+        run_script=run_script,
+        set_output=record["outputs"].__setitem__,
+        download=lambda url: b"",
+        cancelled=lambda: False,
+    )
     return ctx, record
 
 

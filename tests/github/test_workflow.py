@@ -114,7 +114,11 @@ def test_valid_workflow_is_parsed_into_typed_specs() -> None:
     assert deploy.steps[1].with_["max_attempts"] == 3
     notify = deploy.steps[2]
     assert (notify.shell, notify.working_directory, notify.timeout_minutes, notify.continue_on_error) == (
-        "sh", "scripts", 2.0, True)
+        "sh",
+        "scripts",
+        2.0,
+        True,
+    )
     assert notify.display_name() == "Run ./notify.sh"
     assert spec.jobs["select"].outputs == {"labels": "${{ steps.pick.outputs.labels }}"}
     assert deploy.line == 38  # 1-based line of "  deploy:" in VALID
@@ -132,8 +136,11 @@ def test_valid_workflow_is_parsed_into_typed_specs() -> None:
     ],
 )
 def test_unsupported_job_keys_are_rejected_with_their_line(snippet: str, line: int, words: list[str]) -> None:
-    text = "on: workflow_dispatch\njobs:\n  build:\n    runs-on: self-hosted\n" + snippet + \
-        "    steps:\n      - run: true\n"
+    text = (
+        "on: workflow_dispatch\njobs:\n  build:\n    runs-on: self-hosted\n"
+        + snippet
+        + "    steps:\n      - run: true\n"
+    )
     issue = only_issue(text)
     assert issue.path == PATH and issue.line == line
     for word in words:

@@ -22,6 +22,7 @@ SCRIPT = PIPELINE / "scripts" / "check-credentials.sh"
 DIAGNOSE = PIPELINE / "scripts" / "diagnose.sh"
 ROTATION_RUNBOOK = "runbooks/secrets-expired-rotation.md"
 
+
 def keygen(*args: str) -> None:
     subprocess.run(["ssh-keygen", "-q", *args], check=True, capture_output=True, stdin=subprocess.DEVNULL)
 
@@ -36,8 +37,16 @@ class Keys:
         """A deploy certificate for the key, signed by the CA; validity None: valid forever."""
         pub = self.folder / f"{name}.pub"
         pub.write_text(self.public_key)
-        keygen("-s", str(self.folder / "ca"), "-I", f"id-{name}", "-n", "deploy",
-               *(["-V", validity] if validity is not None else []), str(pub))
+        keygen(
+            "-s",
+            str(self.folder / "ca"),
+            "-I",
+            f"id-{name}",
+            "-n",
+            "deploy",
+            *(["-V", validity] if validity is not None else []),
+            str(pub),
+        )
         return (self.folder / f"{name}-cert.pub").read_text().strip()
 
 
@@ -56,8 +65,9 @@ def check(keys: Keys, key: str | None, cert: str | None, tz: str = "UTC", **extr
         env["DEPLOY_SSH_KEY"] = key
     if cert is not None:
         env["DEPLOY_SSH_CERT"] = cert
-    proc = subprocess.run(["bash", str(SCRIPT)], stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          env=env, timeout=30)
+    proc = subprocess.run(
+        ["bash", str(SCRIPT)], stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=30
+    )
     assert_no_private_key(keys, proc.stdout + proc.stderr)
     return proc
 
@@ -107,15 +117,19 @@ def test_expired_certificate_fails_naming_authentication_failure_and_the_rotatio
 def test_missing_secret_fails_with_credential_missing(keys: Keys, which: str) -> None:
     cert = keys.cert("+30d", "ok30-missing")
     key_value, cert_value = {
-        "key": (None, cert), "cert": (keys.private_key, None), "both": (None, None), "empty": ("", ""),
+        "key": (None, cert),
+        "cert": (keys.private_key, None),
+        "both": (None, None),
+        "empty": ("", ""),
     }[which]
     proc = check(keys, key_value, cert_value)
     assert proc.returncode == 1
     assert "credential missing" in proc.stdout
 
 
-@pytest.mark.parametrize("cert", ["garbage", "ssh-ed25519-cert-v01@openssh.com AAAAnotbase64!! x"],
-                         ids=["garbage", "bad-blob"])
+@pytest.mark.parametrize(
+    "cert", ["garbage", "ssh-ed25519-cert-v01@openssh.com AAAAnotbase64!! x"], ids=["garbage", "bad-blob"]
+)
 def test_garbage_certificate_fails_as_not_a_valid_ssh_certificate(keys: Keys, cert: str) -> None:
     proc = check(keys, keys.private_key, cert)
     assert proc.returncode == 1
@@ -145,18 +159,30 @@ def diagnose_output(tmp_path: Path, text: str) -> tuple[list[str], str]:
     log = tmp_path / "output.log"
     log.write_text(text)
     summary, outputs = tmp_path / "summary.md", tmp_path / "out.txt"
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GITHUB_STEP_SUMMARY": str(summary),
-           "GITHUB_OUTPUT": str(outputs), "RUNNER_NAME": "runner-x", "GITHUB_WORKSPACE": str(tmp_path)}
-    subprocess.run(["bash", str(DIAGNOSE), str(log)], stdin=subprocess.DEVNULL, capture_output=True, env=env,
-                   check=True, timeout=30)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(outputs),
+        "RUNNER_NAME": "runner-x",
+        "GITHUB_WORKSPACE": str(tmp_path),
+    }
+    subprocess.run(
+        ["bash", str(DIAGNOSE), str(log)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        check=True,
+        timeout=30,
+    )
     return outputs.read_text().splitlines(), summary.read_text()
 
 
 @pytest.mark.parametrize("case", ["expired", "garbage", "missing"])
 def test_failure_output_is_diagnosed_as_authentication(keys: Keys, tmp_path: Path, case: str) -> None:
     """The preflight's own failure messages land in the authentication class of diagnose.sh."""
-    cert = {"expired": lambda: keys.cert("-2d:-1d", "expired-d"), "garbage": lambda: "garbage",
-            "missing": lambda: ""}[case]()
+    cert = {"expired": lambda: keys.cert("-2d:-1d", "expired-d"), "garbage": lambda: "garbage", "missing": lambda: ""}[
+        case
+    ]()
     proc = check(keys, keys.private_key, cert)
     assert proc.returncode == 1
     outputs, summary = diagnose_output(tmp_path, proc.stdout + proc.stderr)
@@ -165,6 +191,7 @@ def test_failure_output_is_diagnosed_as_authentication(keys: Keys, tmp_path: Pat
 
 
 # Findings beyond the happy paths.
+
 
 def test_expired_certificate_fails_when_the_runner_clock_is_not_utc(keys: Keys) -> None:
     """ssh-keygen -L prints validity in the local time zone; the script reads it as UTC.
@@ -182,16 +209,30 @@ def test_preflight_step_fails_under_githubs_default_shell(keys: Keys, tmp_path: 
     workflow = yaml.safe_load((PIPELINE / ".github" / "workflows" / "deploy.yml").read_text())
     preflight = workflow["jobs"]["preflight"]
     step = next(s for s in preflight["steps"] if "check-credentials.sh" in (s.get("run") or ""))
-    shell = step.get("shell") or preflight.get("defaults", {}).get("run", {}).get("shell") \
+    shell = (
+        step.get("shell")
+        or preflight.get("defaults", {}).get("run", {}).get("shell")
         or workflow.get("defaults", {}).get("run", {}).get("shell")
+    )
     argv = {None: ["bash", "-e"], "bash": ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail"]}[shell]
     (tmp_path / "scripts").mkdir()
     shutil.copy(SCRIPT, tmp_path / "scripts" / "check-credentials.sh")
     (tmp_path / "step.sh").write_text(step["run"] + "\n")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "DEPLOY_SSH_KEY": keys.private_key,
-           "DEPLOY_SSH_CERT": keys.cert("-2d:-1d", "expired-step")}
-    proc = subprocess.run([*argv, str(tmp_path / "step.sh")], cwd=tmp_path, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, env=env, timeout=30)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TZ": "UTC",
+        "DEPLOY_SSH_KEY": keys.private_key,
+        "DEPLOY_SSH_CERT": keys.cert("-2d:-1d", "expired-step"),
+    }
+    proc = subprocess.run(
+        [*argv, str(tmp_path / "step.sh")],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert "expired" in (tmp_path / "output.log").read_text()
     assert proc.returncode != 0, "the preflight step succeeds on GitHub although the certificate has expired"
 

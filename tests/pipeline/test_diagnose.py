@@ -50,10 +50,22 @@ def diagnose(tmp_path: Path, log_text: str | None) -> Diagnosis:
     summary, outputs = tmp_path / "summary.md", tmp_path / "output.txt"
     summary.write_text("")
     outputs.write_text("")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GITHUB_STEP_SUMMARY": str(summary),
-           "GITHUB_OUTPUT": str(outputs), "RUNNER_NAME": "runner-x", "GITHUB_WORKSPACE": str(workspace)}
-    proc = subprocess.run(["bash", str(SCRIPT), str(log)], stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, env=env, cwd=workspace, timeout=30)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(outputs),
+        "RUNNER_NAME": "runner-x",
+        "GITHUB_WORKSPACE": str(workspace),
+    }
+    proc = subprocess.run(
+        ["bash", str(SCRIPT), str(log)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workspace,
+        timeout=30,
+    )
     return Diagnosis(proc.returncode, proc.stdout, proc.stderr, summary.read_text(), outputs.read_text())
 
 
@@ -63,8 +75,12 @@ CASES = [
     ("ssh: connect to host x port 22: Connection timed out", "network_connectivity", "critical", NETWORK_RUNBOOK),
     ("ssh: connect to host x port 22: No route to host", "network_connectivity", "critical", NETWORK_RUNBOOK),
     ("deploy@x: Permission denied (publickey).", "authentication", "critical", AUTH_RUNBOOK),
-    ("authentication failure: deploy certificate expired at 2026-01-01T00:00:00 UTC", "authentication",
-     "critical", AUTH_RUNBOOK),
+    (
+        "authentication failure: deploy certificate expired at 2026-01-01T00:00:00 UTC",
+        "authentication",
+        "critical",
+        AUTH_RUNBOOK,
+    ),
     ("registry login: invalid credentials", "authentication", "critical", AUTH_RUNBOOK),
     ("tar: write error: No space left on device", "disk_space", "critical", None),
     ("node[42]: Out of memory: Killed process 42", "memory_exhaustion", "critical", None),
@@ -98,13 +114,16 @@ def check_report(result: Diagnosis, klass: str, severity: str, runbook: str | No
 
 @pytest.mark.parametrize(("text", "klass", "severity", "runbook"), CASES, ids=[c[0][:40] for c in CASES])
 def test_each_spec_class_is_classified_with_severity_runner_resources_and_runbook(
-        tmp_path: Path, text: str, klass: str, severity: str, runbook: str | None) -> None:
+    tmp_path: Path, text: str, klass: str, severity: str, runbook: str | None
+) -> None:
     check_report(diagnose(tmp_path, text), klass, severity, runbook)
 
 
 def test_class_is_found_among_other_output_lines(tmp_path: Path) -> None:
-    log = "Run bash scripts/deploy.sh 1.4.2\ndeploying 1.4.2 to prod-web-1\n" \
-          "ssh: connect to host prod-web-1 port 22: No route to host\nError: Process completed with exit code 1.\n"
+    log = (
+        "Run bash scripts/deploy.sh 1.4.2\ndeploying 1.4.2 to prod-web-1\n"
+        "ssh: connect to host prod-web-1 port 22: No route to host\nError: Process completed with exit code 1.\n"
+    )
     check_report(diagnose(tmp_path, log), "network_connectivity", "critical", NETWORK_RUNBOOK)
 
 
@@ -117,13 +136,16 @@ def test_empty_log_is_unknown_high(tmp_path: Path) -> None:
     check_report(diagnose(tmp_path, ""), "unknown", "high", None)
 
 
-@pytest.mark.parametrize(("text", "klass", "runbook"), [
-    ("deploy@x: PERMISSION DENIED (PUBLICKEY).", "authentication", AUTH_RUNBOOK),
-    ("Authentication Failure: Deploy Certificate Expired", "authentication", AUTH_RUNBOOK),
-    ("ssh: connect to host x port 22: CONNECTION REFUSED", "network_connectivity", NETWORK_RUNBOOK),
-    ("NO SPACE LEFT ON DEVICE", "disk_space", None),
-    ("OUT OF MEMORY", "memory_exhaustion", None),
-])
+@pytest.mark.parametrize(
+    ("text", "klass", "runbook"),
+    [
+        ("deploy@x: PERMISSION DENIED (PUBLICKEY).", "authentication", AUTH_RUNBOOK),
+        ("Authentication Failure: Deploy Certificate Expired", "authentication", AUTH_RUNBOOK),
+        ("ssh: connect to host x port 22: CONNECTION REFUSED", "network_connectivity", NETWORK_RUNBOOK),
+        ("NO SPACE LEFT ON DEVICE", "disk_space", None),
+        ("OUT OF MEMORY", "memory_exhaustion", None),
+    ],
+)
 def test_classification_ignores_case(tmp_path: Path, text: str, klass: str, runbook: str | None) -> None:
     check_report(diagnose(tmp_path, text), klass, "critical", runbook)
 
@@ -142,13 +164,18 @@ def test_summary_is_appended_not_overwritten(tmp_path: Path) -> None:
     # a second diagnosis in the same job appends a second table rather than replacing the first
     summary = tmp_path / "summary.md"
     before = summary.read_text()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GITHUB_STEP_SUMMARY": str(summary),
-           "GITHUB_OUTPUT": str(tmp_path / "output.txt"), "RUNNER_NAME": "runner-x",
-           "GITHUB_WORKSPACE": str(tmp_path / "workspace")}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+        "RUNNER_NAME": "runner-x",
+        "GITHUB_WORKSPACE": str(tmp_path / "workspace"),
+    }
     log = tmp_path / "second.log"
     log.write_text("Connection refused")
-    subprocess.run(["bash", str(SCRIPT), str(log)], stdin=subprocess.DEVNULL, capture_output=True, env=env,
-                   check=True, timeout=30)
+    subprocess.run(
+        ["bash", str(SCRIPT), str(log)], stdin=subprocess.DEVNULL, capture_output=True, env=env, check=True, timeout=30
+    )
     after = summary.read_text()
     assert after.startswith(before)
-    assert "| class | network_connectivity |" in after[len(before):]
+    assert "| class | network_connectivity |" in after[len(before) :]

@@ -26,8 +26,11 @@ def promtool(monitoring: Path, script: str) -> tuple[int, str]:
     """Run a shell `script` with promtool in /m (the monitoring folder, read-only)."""
     client = docker.from_env()
     container = client.containers.run(
-        image_tags(ROOT)["prometheus"], ["sh", "-c", f"cd /m && {script}"], detach=True,
-        volumes={str(monitoring): {"bind": "/m", "mode": "ro"}}, labels={LABEL_MANAGED: "true"},
+        image_tags(ROOT)["prometheus"],
+        ["sh", "-c", f"cd /m && {script}"],
+        detach=True,
+        volumes={str(monitoring): {"bind": "/m", "mode": "ro"}},
+        labels={LABEL_MANAGED: "true"},
     )
     try:
         code = container.wait(timeout=60)["StatusCode"]
@@ -39,9 +42,12 @@ def promtool(monitoring: Path, script: str) -> tuple[int, str]:
 
 @pytest.mark.docker
 def test_reference_config_rules_and_rule_unit_tests_pass() -> None:
-    code, output = promtool(PIPELINE / "monitoring", "promtool check config prometheus.yml && "
-                                                     "promtool check rules rules/*.yml && "
-                                                     "promtool test rules tests/*.test.yml")
+    code, output = promtool(
+        PIPELINE / "monitoring",
+        "promtool check config prometheus.yml && "
+        "promtool check rules rules/*.yml && "
+        "promtool test rules tests/*.test.yml",
+    )
     assert code == 0, output
     assert "SUCCESS" in output
 

@@ -37,8 +37,12 @@ class FakePrometheus:
         result = []
         for role, ok in self.healthy.items():
             if f'runner="{role}"' in query and ok:
-                result.append({"metric": {"job": "github-runners", "runner": role, "instance": f"{role}:9200"},
-                               "value": [1_700_000_000.0, "1"]})
+                result.append(
+                    {
+                        "metric": {"job": "github-runners", "runner": role, "instance": f"{role}:9200"},
+                        "value": [1_700_000_000.0, "1"],
+                    }
+                )
         return {"status": "success", "data": {"resultType": "vector", "result": result}}
 
 
@@ -92,8 +96,9 @@ def run_script(tmp_path: Path, prometheus_url: str | None) -> Outcome:
     env = {"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(output), "HOME": str(tmp_path)}
     if prometheus_url is not None:
         env["PROMETHEUS_URL"] = prometheus_url
-    proc = subprocess.run(["bash", str(SCRIPT)], env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        ["bash", str(SCRIPT)], env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
+    )
     text = output.read_text()
     outputs = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
     return Outcome(proc.returncode, proc.stdout, proc.stderr, outputs, text)
@@ -130,8 +135,10 @@ def test_primary_unhealthy_selects_secondary(tmp_path: Path, prometheus: FakePro
     assert out.outputs["role"] == "secondary"
     assert "runner primary is not healthy" in out.stdout
     assert "selected runner role: secondary" in out.stdout
-    assert [('runner="primary"' in q, 'runner="secondary"' in q) for q in prometheus.queries] == \
-           [(True, False), (False, True)]
+    assert [('runner="primary"' in q, 'runner="secondary"' in q) for q in prometheus.queries] == [
+        (True, False),
+        (False, True),
+    ]
 
 
 def test_both_unhealthy_fails_with_an_error_annotation(tmp_path: Path, prometheus: FakePrometheus) -> None:

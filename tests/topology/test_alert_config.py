@@ -102,15 +102,22 @@ def test_bad_yaml_is_a_config_error_naming_the_file(tmp_path: Path) -> None:
 # ---- _alertmanager_config ---------------------------------------------------------------------------------------
 def topology(profile: str, pipeline: Path = ROOT / "pipeline") -> DockerTopology:
     return DockerTopology(
-        images={}, pipeline=PipelineSource(pipeline), profile=load_profile(profile, ROOT / "profiles"),
-        journal=Journal("t"), run_id="t", backend=FakeContainerBackend(),  # type: ignore[arg-type]
+        images={},
+        pipeline=PipelineSource(pipeline),
+        profile=load_profile(profile, ROOT / "profiles"),
+        journal=Journal("t"),
+        run_id="t",
+        backend=FakeContainerBackend(),  # type: ignore[arg-type]
     )
 
 
-@pytest.mark.parametrize(("profile", "expected"), [
-    ("nightly", {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "60s"}),
-    ("maintenance-window", {"group_wait": "30s", "group_interval": "300s", "repeat_interval": "14400s"}),
-])
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        ("nightly", {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "60s"}),
+        ("maintenance-window", {"group_wait": "30s", "group_interval": "300s", "repeat_interval": "14400s"}),
+    ],
+)
 def test_alertmanager_timers_come_from_the_profile(profile: str, expected: dict[str, str]) -> None:
     config = yaml.safe_load(topology(profile)._alertmanager_config())
     assert {k: config["route"][k] for k in TIMERS} == expected
@@ -120,8 +127,9 @@ def test_alertmanager_routes_and_receivers_are_kept() -> None:
     config = yaml.safe_load(topology("nightly")._alertmanager_config())
     original = yaml.safe_load(ALERTMANAGER.read_text())
     assert config["receivers"] == original["receivers"]
-    assert {k: v for k, v in config["route"].items() if k not in TIMERS} == \
-        {k: v for k, v in original["route"].items() if k not in TIMERS}
+    assert {k: v for k, v in config["route"].items() if k not in TIMERS} == {
+        k: v for k, v in original["route"].items() if k not in TIMERS
+    }
     assert config["route"]["receiver"] == "oncall"
     assert config["receivers"][0]["webhook_configs"][0]["url"] == "http://webhook-sink:8080/oncall"
     assert set(config) == set(original)

@@ -34,8 +34,13 @@ def test_cleanup_of_one_run_removes_only_that_run(backend: FakeContainerBackend)
     report = cleanup(backend, "r1")
     assert sorted(report.containers) == ["r1-github", "r1-prometheus", "r1-runner-primary"]
     assert report.networks == ["net-r1"]
-    assert sorted(backend.containers) == ["not-managed", "r2-github", "r2-runner-primary", "unlabelled",
-                                          "user-postgres"]
+    assert sorted(backend.containers) == [
+        "not-managed",
+        "r2-github",
+        "r2-runner-primary",
+        "unlabelled",
+        "user-postgres",
+    ]
     assert sorted(backend.networks) == ["net-r2", "user-net"]
 
 
@@ -47,8 +52,13 @@ def test_containers_are_removed_before_networks(backend: FakeContainerBackend) -
 
 def test_cleanup_without_run_removes_every_managed_one(backend: FakeContainerBackend) -> None:
     report = cleanup(backend)
-    assert sorted(report.containers) == ["r1-github", "r1-prometheus", "r1-runner-primary", "r2-github",
-                                         "r2-runner-primary"]
+    assert sorted(report.containers) == [
+        "r1-github",
+        "r1-prometheus",
+        "r1-runner-primary",
+        "r2-github",
+        "r2-runner-primary",
+    ]
     assert sorted(report.networks) == ["net-r1", "net-r2"]
     assert sorted(backend.containers) == ["not-managed", "unlabelled", "user-postgres"]
     assert list(backend.networks) == ["user-net"]
@@ -64,8 +74,11 @@ def test_cleanup_is_idempotent(backend: FakeContainerBackend) -> None:
 
 
 def test_leftovers_lists_what_remains_with_status(backend: FakeContainerBackend) -> None:
-    assert sorted(leftovers(backend, "r1")) == ["r1-github (running)", "r1-prometheus (exited)",
-                                                "r1-runner-primary (paused)"]
+    assert sorted(leftovers(backend, "r1")) == [
+        "r1-github (running)",
+        "r1-prometheus (exited)",
+        "r1-runner-primary (paused)",
+    ]
     cleanup(backend, "r1")
     assert leftovers(backend, "r1") == []
     assert sorted(leftovers(backend, "r2")) == ["r2-github (running)", "r2-runner-primary (running)"]

@@ -17,8 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def topology(profile: str) -> DockerTopology:
     return DockerTopology(
-        images={}, pipeline=PipelineSource(ROOT / "pipeline"), profile=load_profile(profile, ROOT / "profiles"),
-        journal=Journal("t"), run_id="t", backend=FakeContainerBackend(),  # type: ignore[arg-type]
+        images={},
+        pipeline=PipelineSource(ROOT / "pipeline"),
+        profile=load_profile(profile, ROOT / "profiles"),
+        journal=Journal("t"),
+        run_id="t",
+        backend=FakeContainerBackend(),  # type: ignore[arg-type]
     )
 
 

@@ -31,8 +31,7 @@ def inspect(cert: str | Path) -> str:
     if isinstance(cert, Path):
         proc = subprocess.run(["ssh-keygen", "-L", "-f", str(cert)], capture_output=True, text=True, check=True)
     else:
-        proc = subprocess.run(["ssh-keygen", "-L", "-f", "-"], input=cert, capture_output=True, text=True,
-                              check=True)
+        proc = subprocess.run(["ssh-keygen", "-L", "-f", "-"], input=cert, capture_output=True, text=True, check=True)
     return proc.stdout
 
 
@@ -40,7 +39,7 @@ def principals(listing: str) -> list[str]:
     lines = listing.splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == "Principals:")
     names = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.startswith(" " * 16):
             break
         names.append(line.strip())
@@ -64,8 +63,18 @@ def parse(valid_before: str) -> dt.datetime:
 
 def test_all_files_exist(material: SshMaterial) -> None:
     folder = material.folder
-    for name in ("user_ca", "user_ca.pub", "host_ca", "host_ca.pub", "deploy", "deploy.pub", "deploy-cert.pub",
-                 "host_ed25519", "host_ed25519.pub", "host_ed25519-cert.pub"):
+    for name in (
+        "user_ca",
+        "user_ca.pub",
+        "host_ca",
+        "host_ca.pub",
+        "deploy",
+        "deploy.pub",
+        "deploy-cert.pub",
+        "host_ed25519",
+        "host_ed25519.pub",
+        "host_ed25519-cert.pub",
+    ):
         assert (folder / name).is_file(), name
     assert material.host_key_path.is_file()
     assert material.host_cert_path.is_file()
@@ -145,6 +154,7 @@ def test_cert_valid_before_of_a_non_certificate_raises_topology_error(material: 
 
 
 # Finding beyond the happy paths.
+
 
 def test_cert_valid_before_of_a_cert_without_expiry_raises_topology_error(material: SshMaterial) -> None:
     """A certificate valid forever ("Valid: forever") has no end: the harness's own error, not an IndexError."""
