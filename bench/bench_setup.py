@@ -20,14 +20,14 @@ from unittest import mock
 
 import docker
 
-from harness.env.base_image import base_tag
-from harness.env.images import _stage_context, build_images
-from harness.env.manifest import load_manifest
-from harness.env.progress import Progress
-from harness.journal import Journal
-from harness.pipeline_source import PipelineSource
-from harness.profiles import load_profile
-from harness.settings import project_root, reports_dir
+from harness.bootstrap.base_image import base_tag
+from harness.bootstrap.images import _stage_context, build_images
+from harness.bootstrap.manifest import load_manifest
+from harness.bootstrap.progress import Progress
+from harness.core.journal import Journal
+from harness.core.pipeline_source import PipelineSource
+from harness.core.profiles import load_profile
+from harness.core.settings import project_root, reports_dir
 from harness.topology.docker_topology import DockerTopology
 
 

@@ -7,7 +7,7 @@ import time
 from pytest_bdd import parsers, then, when
 
 from fixtures.environment import ScenarioState
-from harness.alerts import alert_states, await_notification
+from harness.actions.alerts import alert_states, await_notification
 from harness.checks.alerting import (
     alert_budget,
     check_alert_delivered,
@@ -15,9 +15,9 @@ from harness.checks.alerting import (
     check_no_page,
     resolve_budget,
 )
+from harness.checks.enforce import enforce
 from harness.checks.failover import down_seconds
-from harness.claims import alert_claim
-from harness.report.verdicts import enforce
+from harness.core.claims import alert_claim
 
 
 @then(parsers.parse('the on-call receives "{alertname}" for the {role} runner within its alert budget'))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, then, when
 
 from fixtures.environment import ScenarioState
-from harness.checks.concurrency import check_exclusive, check_superseded
-from harness.deploys import (
+from harness.actions.deploys import (
     DEPLOY_JOB,
     await_job_log,
     await_job_state,
@@ -14,7 +13,8 @@ from harness.deploys import (
     cancel_if_running,
     trigger_deploy,
 )
-from harness.report.verdicts import enforce
+from harness.checks.concurrency import check_exclusive, check_superseded
+from harness.checks.enforce import enforce
 
 
 @when("production stops answering")

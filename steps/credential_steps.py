@@ -6,7 +6,7 @@ from pytest_bdd import parsers, then, when
 
 from fixtures.environment import ScenarioState
 from harness.checks.diagnosis import check_classification
-from harness.report.verdicts import enforce
+from harness.checks.enforce import enforce
 
 
 @when("the deploy certificate has expired")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, then, when
 
 from fixtures.environment import ScenarioState
-from harness.checks.fail_fast import check_fail_fast
-from harness.deploys import (
+from harness.actions.deploys import (
     DEPLOY_JOB,
     await_run_completed,
     await_run_end,
@@ -14,9 +13,10 @@ from harness.deploys import (
     run_diagnostics,
     trigger_deploy,
 )
-from harness.errors import PipelineFinding
+from harness.checks.enforce import enforce
+from harness.checks.fail_fast import check_fail_fast
+from harness.core.errors import PipelineFinding
 from harness.report.attach import attach_json
-from harness.report.verdicts import enforce
 
 
 @when(parsers.parse('a production deploy of version "{version}" is triggered'))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pytest_bdd import parsers, then, when
 
 from fixtures.environment import ScenarioState
+from harness.checks.enforce import enforce
 from harness.checks.notifications import check_team_told
-from harness.report.verdicts import enforce
 
 
 @when(parsers.parse('release "{version}" is broken in production'))

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pytest_bdd import given, parsers, then, when
 
 from fixtures.environment import ScenarioState
+from harness.actions.deploys import DEPLOY_JOB, await_job_start, await_seen_unhealthy
+from harness.actions.monitoring import observe_detection
+from harness.checks.enforce import enforce
 from harness.checks.failover import check_failover
 from harness.checks.placement import check_ran_on
-from harness.deploys import DEPLOY_JOB, await_job_start, await_seen_unhealthy
-from harness.detection import observe_detection
-from harness.errors import Inconclusive
+from harness.core.errors import Inconclusive
+from harness.core.waiting import WaitTimeout, wait_for
 from harness.faults.base import Fault
-from harness.report.verdicts import enforce
-from harness.waiting import WaitTimeout, wait_for
 
 ROLES = ("primary", "secondary")
 

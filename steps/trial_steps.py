@@ -7,11 +7,11 @@ from dataclasses import asdict
 from pytest_bdd import parsers, then, when
 
 from fixtures.environment import ScenarioState
+from harness.actions.trials import run_trials
+from harness.checks.enforce import enforce
 from harness.checks.success_rate import check_durations, check_success_rate
-from harness.claims import CONFIDENCE, DEPLOY_P50_BUDGET_S, DEPLOY_P95_BUDGET_S, SUCCESS_RATE_MIN
-from harness.report.verdicts import enforce
-from harness.stats import quantile_trials_needed
-from harness.trials import run_trials
+from harness.core.claims import CONFIDENCE, DEPLOY_P50_BUDGET_S, DEPLOY_P95_BUDGET_S, SUCCESS_RATE_MIN
+from harness.core.stats import quantile_trials_needed
 
 
 @when(parsers.parse("every {nth:d}rd SSH connection from the runners to production is reset"))

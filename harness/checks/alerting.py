@@ -1,6 +1,6 @@
 """Alert delivery: the right alert reaches the on-call within its budget, and a blip does not page.
 
-Budgets come from the spec's `for` (harness.claims), scaled by the profile, plus the
+Budgets come from the spec's `for` (harness.core.claims), scaled by the profile, plus the
 monitoring pipeline's own delays; the measured latency is split into its stages from
 Prometheus' ALERTS series and the webhook sink's arrival times.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.claims import AlertClaim
-from harness.profiles import Profile
-from harness.types import CheckResult, Verdict
+from harness.core.claims import AlertClaim
+from harness.core.profiles import Profile
+from harness.core.types import CheckResult, Verdict
 
 
 def alert_budget(claim: AlertClaim, profile: Profile) -> dict[str, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.types import CheckResult, Verdict
+from harness.core.types import CheckResult, Verdict
 
 CLAIM_EXCLUSIVE = "US1: at most one production deploy runs at any instant"
 CLAIM_SUPERSEDE = "US1: a newer pending deploy cancels the older pending one (GitHub concurrency semantics)"

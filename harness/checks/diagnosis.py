@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from harness.types import CheckResult, Verdict
+from harness.core.types import CheckResult, Verdict
 
 CLAIM = "US2: a failed deploy is classified with severity and runbook in the job summary"
 ROW = re.compile(r"^\|\s*(class|severity|runbook|runner)\s*\|\s*(.*?)\s*\|\s*$", re.MULTILINE)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.checks.failover import job_events
-from harness.types import CheckResult, Verdict
+from harness.core.types import CheckResult, Verdict
 
 CLAIM = "a deploy that cannot run safely (no healthy runner, no health evidence, bad credentials) fails fast"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.types import CheckResult, Verdict
+from harness.core.types import CheckResult, Verdict
 
 CLAIM = "US1 failover: deploy starts on the secondary within failover_budget_s of the primary seen unhealthy"
 

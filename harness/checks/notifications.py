@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.types import CheckResult, Verdict
+from harness.core.types import CheckResult, Verdict
 
 CLAIM = "US3: the team is notified of what the deploy did (e.g. an automatic rollback)"
 

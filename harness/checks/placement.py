@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.checks.failover import job_events
-from harness.types import CheckResult, Verdict
+from harness.core.types import CheckResult, Verdict
 
 CLAIM = "US1: with a healthy primary, the production deploy runs on the primary runner"
 

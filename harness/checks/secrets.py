@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from harness.redact import leaks
-from harness.types import CheckResult, Verdict
+from harness.core.redact import leaks
+from harness.core.types import CheckResult, Verdict
 
 CLAIM = "SC-004: no secret appears in any job log, artifact or report"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.stats import quantile, quantile_upper_bound, rate_decision, trials_needed
-from harness.types import CheckResult, Verdict
+from harness.core.stats import quantile, quantile_upper_bound, rate_decision, trials_needed
+from harness.core.types import CheckResult, Verdict
 
 CLAIM_RATE = "SC-001: at least success_rate_min of production deploys succeed (judged on the lower bound)"
 CLAIM_DURATION = "SC-002: deploy job start to complete within deploy_p50_budget_s (median) and p95"

@@ -8,8 +8,8 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from harness.errors import FaultRevertFailed, Inconclusive
-from harness.journal import Journal
+from harness.core.errors import FaultRevertFailed, Inconclusive
+from harness.core.journal import Journal
 
 
 class Fault(abc.ABC):

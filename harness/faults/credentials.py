@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from harness.core.journal import Journal
 from harness.faults.base import Fault
-from harness.journal import Journal
 
 
 class ExpiredCertificate(Fault):

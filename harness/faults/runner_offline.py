@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.core.journal import Journal
 from harness.faults.base import Fault
-from harness.journal import Journal
 from harness.topology.backend import ContainerBackend
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from harness.core.journal import Journal
+from harness.core.waiting import WaitTimeout, wait_for
 from harness.faults.base import Fault
-from harness.journal import Journal
 from harness.topology.backend import ContainerBackend
-from harness.waiting import WaitTimeout, wait_for
 
 
 class ServicePaused(Fault):

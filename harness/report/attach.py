@@ -8,7 +8,7 @@ from typing import Any
 
 import allure
 
-from harness.redact import redact
+from harness.core.redact import redact
 
 
 def attach_json(name: str, data: Any, secrets: Iterable[str] = ()) -> None:

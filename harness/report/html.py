@@ -6,8 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness.errors import ConfigError
-from harness.settings import project_root
+from harness.core.errors import ConfigError
+from harness.core.settings import project_root
 
 
 def allure_cli(root: Path | None = None) -> list[str]:

@@ -21,15 +21,15 @@ import yaml
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
-from harness.errors import ConfigError, HarnessError, TopologyError
-from harness.journal import Journal
-from harness.pipeline_source import PipelineSource
-from harness.profiles import Profile
-from harness.promdur import format_duration, parse_duration
+from harness.core.errors import ConfigError, HarnessError, TopologyError
+from harness.core.journal import Journal
+from harness.core.pipeline_source import PipelineSource
+from harness.core.profiles import Profile
+from harness.core.promdur import format_duration, parse_duration
+from harness.core.waiting import WaitTimeout, wait_for
 from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, DockerBackend
 from harness.topology.cleanup import cleanup, leftovers
 from harness.topology.ssh_material import SshMaterial, make_ssh_material
-from harness.waiting import WaitTimeout, wait_for
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk cannot be pulled: we clean up by label
 os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
@@ -288,9 +288,9 @@ class DockerTopology:
 
     # ---- readiness and configuration ----------------------------------------
     def _wait_ready(self) -> None:
-        from harness.observe.github_api import GitHubClient
-        from harness.observe.production import ProductionClient
-        from harness.observe.prometheus import PrometheusClient
+        from harness.drivers.github import GitHubClient
+        from harness.drivers.production import ProductionClient
+        from harness.drivers.prometheus import PrometheusClient
 
         c = self._containers
         self.endpoints.github = c["github"].local_url(8000)

@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import TopologyError
+from harness.core.errors import TopologyError
 
 DEPLOY_USER = "deploy"
 

@@ -16,9 +16,9 @@ from harness.checks.alerting import (
     notifications,
     resolve_budget,
 )
-from harness.claims import AlertClaim
-from harness.profiles import TIMER_KEYS, Profile, load_profile
-from harness.types import Verdict
+from harness.core.claims import AlertClaim
+from harness.core.profiles import TIMER_KEYS, Profile, load_profile
+from harness.core.types import Verdict
 
 PROFILES = Path("/work/main/profiles")
 NIGHTLY = load_profile("nightly", PROFILES)  # RunnerOffline primary budget: 10 + 1 + 1 + 2 + 1 + 2 = 17 s

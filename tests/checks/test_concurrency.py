@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.checks.concurrency import check_exclusive, check_superseded, job_intervals
-from harness.types import Verdict
+from harness.core.types import Verdict
 
 
 def ev(kind: str, ts: int, run: int, **fields: object) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.checks.diagnosis import check_classification, summary_fields
-from harness.types import Verdict
+from harness.core.types import Verdict
 
 
 def table(klass: str, severity: str, runbook: str, runner: str = "runner-x") -> str:

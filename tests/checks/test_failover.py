@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from harness.checks.failover import check_failover, first_unhealthy_ms, job_events
-from harness.types import Verdict
+from harness.core.types import Verdict
 
 RUN = 7
 JOB = "deploy"
@@ -193,7 +193,7 @@ def test_detection_budget_adds_stale_threshold_heartbeat_and_scrape() -> None:
 
 def test_check_detected_verdicts() -> None:
     from harness.checks.failover import check_detected
-    from harness.types import Verdict
+    from harness.core.types import Verdict
 
     onset = 100_000
     seen = check_detected(

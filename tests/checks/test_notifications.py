@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.checks.notifications import check_team_told, team_messages
-from harness.types import Verdict
+from harness.core.types import Verdict
 
 
 def msg(seq: int, ts: int, event: str, version: str, path: str = "/team") -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.checks.placement import check_ran_on
-from harness.types import Verdict
+from harness.core.types import Verdict
 
 
 def ev(kind: str, ts: int, **fields: object) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.checks.secrets import check_no_secret_leak
-from harness.types import Verdict
+from harness.core.types import Verdict
 
 KEY = (
     "-----BEGIN OPENSSH PRIVATE KEY-----\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.checks.success_rate import check_durations, check_success_rate
-from harness.types import Verdict
+from harness.core.types import Verdict
 
 
 def test_enough_successes_pass_on_the_lower_bound() -> None:

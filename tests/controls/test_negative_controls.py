@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.settings import setting
+from harness.core.settings import setting
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -234,7 +234,7 @@ def test_scenario_fails_on_broken_variant(
     assert proc.returncode == 1, f"expected the scenario to fail on variant {variant}:\n{output}"
     assert scenarios_run == 1, f"expected exactly the targeted scenario to run, {scenarios_run} ran:\n{output}"
     assert len(failures) == 1, f"expected exactly one failed scenario, got {failures}:\n{output}"
-    assert failures[0].startswith("harness.errors.PipelineFinding"), (
+    assert failures[0].startswith("harness.core.errors.PipelineFinding"), (
         f"the scenario failed, but not with a pipeline finding (harness problem?): {failures[0]}\n{output}"
     )
     assert re.search(expected_finding, failures[0]), failures[0]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import Inconclusive
+from harness.core.errors import Inconclusive
+from harness.core.journal import Journal
 from harness.faults.broken_release import MARKER_DIR, BrokenRelease
-from harness.journal import Journal
 from harness.topology.fake import FakeContainerBackend
 
 

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from harness.errors import Inconclusive
+from harness.core.errors import Inconclusive
+from harness.core.journal import Journal
 from harness.faults.connection_resets import ConnectionResets
 from harness.faults.deploy_lock import HOLDER_PATTERN, DeployLockHeld
-from harness.journal import Journal
 from harness.topology.fake import FakeContainerBackend
 
 

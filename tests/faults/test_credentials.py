@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import Inconclusive
+from harness.core.errors import Inconclusive
+from harness.core.journal import Journal
 from harness.faults.credentials import ExpiredCertificate
-from harness.journal import Journal
 from harness.topology.ssh_material import SshMaterial, cert_valid_before, issue_user_cert, make_ssh_material
 
 SECRET = "DEPLOY_SSH_CERT"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import Inconclusive
+from harness.core.errors import Inconclusive
+from harness.core.journal import Journal
 from harness.faults.partition import NetworkPartition
-from harness.journal import Journal
 from harness.topology.fake import FakeContainerBackend
 
 PROBE = ["curl", "-m", "2", "http://github:8000/healthz"]

@@ -7,9 +7,9 @@ import signal
 
 import pytest
 
-from harness.errors import FaultRevertFailed, Inconclusive
+from harness.core.errors import FaultRevertFailed, Inconclusive
+from harness.core.journal import Journal
 from harness.faults import RunnerOffline
-from harness.journal import Journal
 from harness.topology.backend import LABEL_MANAGED, LABEL_RUN
 from harness.topology.cleanup import leftovers
 from harness.topology.fake import FakeContainerBackend

@@ -13,8 +13,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from harness.env.images import image_tags
-from harness.pipeline_source import PipelineSource
+from harness.bootstrap.images import image_tags
+from harness.core.pipeline_source import PipelineSource
 from harness.topology.backend import LABEL_MANAGED
 
 ROOT = Path(__file__).resolve().parents[2]

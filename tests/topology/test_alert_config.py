@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.errors import ConfigError, TopologyError
-from harness.journal import Journal
-from harness.pipeline_source import PipelineSource
-from harness.profiles import load_profile
+from harness.core.errors import ConfigError, TopologyError
+from harness.core.journal import Journal
+from harness.core.pipeline_source import PipelineSource
+from harness.core.profiles import load_profile
 from harness.topology.docker_topology import DockerTopology, scale_rule_file
 from harness.topology.fake import FakeContainerBackend
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from harness.journal import Journal
-from harness.pipeline_source import PipelineSource
-from harness.profiles import load_profile
+from harness.core.journal import Journal
+from harness.core.pipeline_source import PipelineSource
+from harness.core.profiles import load_profile
 from harness.topology.docker_topology import DockerTopology
 from harness.topology.fake import FakeContainerBackend
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import TopologyError
+from harness.core.errors import TopologyError
 from harness.topology.ssh_material import SshMaterial, cert_valid_before, issue_user_cert, make_ssh_material
 
 HOSTS = ["prod-web-1", "prod-web-2"]

@@ -1,0 +1,166 @@
+"""deploy-chaos: the one command of the harness (setup, run, test, report, cleanup)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness.core.errors import HarnessError
+
+EXIT_HARNESS_ERROR = 3
+
+
+def _setup(rebuild: bool = False) -> None:
+    import docker
+
+    from harness.bootstrap.engine import ensure_engine
+    from harness.bootstrap.images import build_images
+    from harness.bootstrap.progress import Progress
+
+    progress = Progress()
+    ensure_engine(progress)
+    _ensure_ssh_keygen(progress)
+    build_images(docker.from_env(timeout=600), progress, rebuild=rebuild)
+    total = sum(r.seconds for r in progress.records if r.name in ("Docker engine", "base image", "images"))
+    progress.info(f"setup done in {total:.1f} s")
+
+
+def _ensure_ssh_keygen(progress: object) -> None:
+    if shutil.which("ssh-keygen"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "openssh-client"],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        return
+    raise HarnessError(
+        "ssh-keygen is missing (it makes each run's SSH certificate authority). Fix: install openssh-client."
+    )
+
+
+def _pytest(args: list[str]) -> int:
+    from harness.core.settings import project_root, reports_dir
+
+    results = reports_dir() / "allure-results"
+    shutil.rmtree(results, ignore_errors=True)
+    cmd = [sys.executable, "-m", "pytest", f"--alluredir={results}", *args]
+    print("+ " + " ".join(cmd), file=sys.stderr, flush=True)
+    return subprocess.call(cmd, cwd=project_root())
+
+
+def _report() -> Path:
+    from harness.core.settings import reports_dir
+    from harness.report.html import generate_html
+
+    index = generate_html(reports_dir() / "allure-results", reports_dir() / "allure-report")
+    print(f"HTML report: {index}", file=sys.stderr)
+    return index
+
+
+def cmd_setup(ns: argparse.Namespace) -> int:
+    """Install/start the engine and build images (idempotent)."""
+    _setup(rebuild=ns.rebuild)
+    return 0
+
+
+def cmd_run(ns: argparse.Namespace) -> int:
+    """Set up, run the Gherkin scenarios against the pipeline, write the HTML report."""
+    started = time.monotonic()
+    _setup()
+    args = ["tests/scenarios", f"--profile={ns.profile}"]
+    if ns.variant:
+        args.append(f"--pipeline-variant={ns.variant}")
+    if ns.pipeline:
+        args.append(f"--pipeline={ns.pipeline}")
+    code = _pytest(args + list(ns.pytest_args))
+    _report()
+    print(f"run finished in {time.monotonic() - started:.1f} s (pytest exit {code})", file=sys.stderr)
+    return code
+
+
+def cmd_test(ns: argparse.Namespace) -> int:
+    """Set up, then run the whole test suite (unit, scenarios, negative controls)."""
+    started = time.monotonic()
+    _setup()
+    code = _pytest(list(ns.pytest_args))
+    print(f"tests finished in {time.monotonic() - started:.1f} s (pytest exit {code})", file=sys.stderr)
+    return code
+
+
+def cmd_report(ns: argparse.Namespace) -> int:
+    """Render reports/allure-results into reports/allure-report."""
+    _report()
+    return 0
+
+
+def cmd_cleanup(ns: argparse.Namespace) -> int:
+    """Remove containers and networks left by harness runs."""
+    from harness.topology.backend import DockerBackend
+    from harness.topology.cleanup import cleanup
+
+    report = cleanup(DockerBackend(), ns.run)
+    print(
+        f"removed {len(report.containers)} container(s) {report.containers} and {len(report.networks)} network(s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_images(ns: argparse.Namespace) -> int:
+    """Print each image's content-hash tag."""
+    from harness.bootstrap.images import image_tags
+
+    for name, tag in image_tags().items():
+        print(f"{name}\t{tag}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    parser = argparse.ArgumentParser(prog="deploy-chaos", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("setup", aliases=["doctor"], help=cmd_setup.__doc__)
+    p.add_argument("--rebuild", action="store_true", help="rebuild images even if their tag exists")
+    p.set_defaults(func=cmd_setup)
+    p = sub.add_parser("run", help=cmd_run.__doc__)
+    p.add_argument("--profile", default="nightly")
+    p.add_argument("--variant", default=None, help="run against a broken variant (negative control)")
+    p.add_argument("--pipeline", default=None, help="pipeline repository (default ./pipeline)")
+    p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("test", help=cmd_test.__doc__)
+    p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    p.set_defaults(func=cmd_test)
+    p = sub.add_parser("report", help=cmd_report.__doc__)
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser("cleanup", help=cmd_cleanup.__doc__)
+    p.add_argument("--run", default=None, help="only this run id (default: every harness run)")
+    p.set_defaults(func=cmd_cleanup)
+    p = sub.add_parser("images", help=cmd_images.__doc__)
+    p.set_defaults(func=cmd_images)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; harness errors print their one-paragraph explanation and exit 3."""
+    ns = build_parser().parse_args(argv)
+    try:
+        return int(ns.func(ns))
+    except HarnessError as exc:
+        print(f"deploy-chaos: error: {exc}", file=sys.stderr)
+        return EXIT_HARNESS_ERROR
+    except KeyboardInterrupt:
+        print("deploy-chaos: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Core: domain types, errors, the journal, settings, profiles and claims, statistics, waits, redaction."""

@@ -1,1 +1,0 @@
-"""Clients that read the environment: simulated GitHub, Prometheus, production."""
