@@ -4,94 +4,79 @@ from __future__ import annotations
 
 import time
 
-from pytest_bdd import parsers, then, when
+from pytest_bdd import then, when
 
 from fixtures.environment import ScenarioState
-from harness.actions.alerts import alert_states, await_notification
-from harness.checks.alerting import (
-    alert_budget,
-    check_alert_delivered,
-    check_alert_resolved,
-    check_no_page,
-    resolve_budget,
-)
-from harness.checks.enforce import enforce
-from harness.checks.failover import down_seconds
+from harness.actions.alerts import await_notification, record_alert_states
+from harness.checks.alerting import alert_budget, resolve_budget
 from harness.core.claims import alert_claim
+from harness.core.types import Role
+from steps.parsers import step
 
 
-@then(parsers.parse('the on-call receives "{alertname}" for the {role} runner within its alert budget'))
-def oncall_receives(scenario: ScenarioState, alertname: str, role: str) -> None:
-    """Verdict from the sink's arrival times: firing notification, right severity, runbook, within budget."""
-    env, onset = scenario.env, scenario.values["faults"][role].onset_ms
+@then(step('the on-call receives "{alertname:Alert}" for the {role:Role} runner within its alert budget'))
+def oncall_receives(scenario: ScenarioState, alertname: str, role: Role) -> None:
+    """Watch the sink for the alert budget after the fault; judge delivery, severity, runbook and latency."""
+    env, fault = scenario.env, scenario.runner_fault(role)
+    assert fault.onset_ms is not None
     claim = alert_claim(alertname, role)
-    budget_s = alert_budget(claim, env.profile)["budget_s"]
-    observed = await_notification(scenario.oncall, claim, "firing", onset, onset + int(budget_s * 1000) + 500)
-    result = check_alert_delivered(
-        scenario.oncall.messages(),
-        claim,
-        env.profile,
-        onset_ms=onset,
-        observed_until_ms=observed,
-        **alert_states(env, claim, onset),
+    budget = alert_budget(claim, env.profile)
+    await_notification(
+        scenario.oncall, claim, "firing", fault.onset_ms, fault.onset_ms + int(budget["budget_s"] * 1000) + 500
     )
-    enforce(env, result, "alert_delivery")
+    record_alert_states(env, claim, fault.onset_ms)
+    scenario.judge("alert_delivery", budget, alertname=alertname, role=role, fault_id=fault.fault_id)
 
 
-@when(parsers.parse("the {role} runner comes back"))
-def runner_comes_back(scenario: ScenarioState, role: str) -> None:
+@when(step("the {role:Role} runner comes back"))
+def runner_comes_back(scenario: ScenarioState, role: Role) -> None:
     """End the runner's fault window now."""
-    fault = scenario.values["faults"][role]
-    fault.revert_now()
-    scenario.values["recovered_ms"] = fault.reverted_ms
+    scenario.runner_fault(role).revert_now()
 
 
-@then(parsers.parse('the on-call is told "{alertname}" for the {role} runner is resolved'))
-def oncall_told_resolved(scenario: ScenarioState, alertname: str, role: str) -> None:
-    """Verdict: a resolved notification within the resolve budget after recovery."""
-    env, recovered = scenario.env, scenario.values["recovered_ms"]
+@then(step('the on-call is told "{alertname:Alert}" for the {role:Role} runner is resolved'))
+def oncall_told_resolved(scenario: ScenarioState, alertname: str, role: Role) -> None:
+    """Watch the sink for the resolve budget after recovery; judge the resolved notification."""
+    env, fault = scenario.env, scenario.runner_fault(role)
+    assert fault.reverted_ms is not None, "the runner comes back before its alert can resolve"
     claim = alert_claim(alertname, role)
-    until = recovered + int(resolve_budget(env.profile) * 1000) + 500
-    observed = await_notification(scenario.oncall, claim, "resolved", recovered, until)
-    result = check_alert_resolved(
-        scenario.oncall.messages(), claim, env.profile, recovered_ms=recovered, observed_until_ms=observed
+    budget_s = round(resolve_budget(env.profile), 3)
+    await_notification(
+        scenario.oncall, claim, "resolved", fault.reverted_ms, fault.reverted_ms + int(budget_s * 1000) + 500
     )
-    enforce(env, result, "alert_resolved")
+    scenario.judge(
+        "alert_resolved", {"resolve_budget_s": budget_s}, alertname=alertname, role=role, fault_id=fault.fault_id
+    )
 
 
-@when(parsers.parse("the {role} runner is offline for half of {alertname}'s for"))
-def runner_blip(scenario: ScenarioState, role: str, alertname: str) -> None:
+@when(step("the {role:Role} runner is offline for half of {alertname:Alert}'s for"))
+def runner_blip(scenario: ScenarioState, role: Role, alertname: str) -> None:
     """A blip: the runner is frozen for half the alert's (scaled) `for`, then thawed."""
     env = scenario.env
-    claim = alert_claim(alertname, role)
-    blip_s = claim.for_s * env.profile.timer("alert_for_scale") / 2
+    blip_s = alert_claim(alertname, role).for_s * env.profile.timer("alert_for_scale") / 2
     with env.runner_offline(role) as fault:
         time.sleep(blip_s)  # the fault window's length is the fault's parameter, not a wait for an event
-    assert fault.onset_ms is not None and fault.reverted_ms is not None
-    scenario.values["blip"] = {
-        "alert": claim,
-        "start_ms": fault.onset_ms,
-        "end_ms": fault.reverted_ms,
-        "seconds": (fault.reverted_ms - fault.onset_ms) / 1000,
-    }
+    scenario.blip = fault
+    scenario.runner_faults[role] = fault
 
 
-@then(parsers.parse('no "{alertname}" alert reaches the on-call for the {role} runner'))
-def no_page(scenario: ScenarioState, alertname: str, role: str) -> None:
-    """Watch for the whole alert budget after the blip began: nothing may page."""
-    env, blip = scenario.env, scenario.values["blip"]
+@then(step('no "{alertname:Alert}" alert reaches the on-call for the {role:Role} runner'))
+def no_page(scenario: ScenarioState, alertname: str, role: Role) -> None:
+    """Watch the sink for the whole alert budget after the blip began; read the blip's samples; judge."""
+    env, blip = scenario.env, scenario.blip
+    assert blip is not None and blip.onset_ms is not None, "a blip happens before its page is looked for"
     claim = alert_claim(alertname, role)
-    watch_until = blip["start_ms"] + int(alert_budget(claim, env.profile)["budget_s"] * 1000)
-    observed = await_notification(scenario.oncall, claim, "firing", blip["start_ms"], watch_until)
-    samples = env.prometheus.samples(env.runner_health_selector(role), (observed - blip["start_ms"]) / 1000 + 10)
-    seen = down_seconds(samples, blip["start_ms"], blip["end_ms"] + 2000, env.profile.timer("scrape_interval_s"))
-    result = check_no_page(
-        scenario.oncall.messages(),
-        claim,
-        blip_start_ms=blip["start_ms"],
-        watch_until_ms=watch_until,
-        observed_until_ms=observed,
-        blip_s=blip["seconds"],
-        blip_seen_s=seen,
+    budget = alert_budget(claim, env.profile)
+    watch_until = blip.onset_ms + int(budget["budget_s"] * 1000)
+    observed = await_notification(scenario.oncall, claim, "firing", blip.onset_ms, watch_until)
+    selector = env.runner_health_selector(role)
+    env.prometheus.samples(selector, (observed - blip.onset_ms) / 1000 + 10)
+    scenario.judge(
+        "no_page",
+        budget,
+        alertname=alertname,
+        role=role,
+        fault_id=blip.fault_id,
+        health_selector=selector,
+        scrape_interval_s=env.profile.timer("scrape_interval_s"),
     )
-    enforce(env, result, "no_page")

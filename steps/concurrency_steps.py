@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_bdd import parsers, then, when
+from pytest_bdd import then, when
 
 from fixtures.environment import ScenarioState
 from harness.actions.deploys import (
@@ -13,46 +13,51 @@ from harness.actions.deploys import (
     cancel_if_running,
     trigger_deploy,
 )
-from harness.checks.concurrency import check_exclusive, check_superseded
-from harness.checks.enforce import enforce
+from steps.parsers import step
 
 
 @when("production stops answering")
 def production_stops_answering(scenario: ScenarioState) -> None:
     """Freeze the production host (reverted at scenario end, or when it 'answers again')."""
-    scenario.values["production_fault"] = scenario.cleanup.enter_context(scenario.env.production_unresponsive())
+    scenario.service_faults["production"] = scenario.cleanup.enter_context(scenario.env.production_unresponsive())
 
 
 @when("a stuck deploy holds the production deploy lock")
 def stuck_deploy_holds_lock(scenario: ScenarioState) -> None:
     """Hold the host's deploy lock (released by the next step, or at scenario end)."""
-    scenario.values["lock_fault"] = scenario.cleanup.enter_context(scenario.env.deploy_lock_held())
+    scenario.service_faults["deploy lock"] = scenario.cleanup.enter_context(scenario.env.deploy_lock_held())
 
 
 @when("the stuck deploy lets go once a deploy attempt has timed out")
 def lock_released_after_attempt_timeout(scenario: ScenarioState) -> None:
     """Keep the lock until the deploy log reports an attempt timed out (or the job ended), then release it."""
-    env, run_id = scenario.env, scenario.values["run_id"]
+    env = scenario.env
     timeout = 2 * env.profile.timer("attempt_timeout_s") + env.profile.budget("deploy_timeout_s")
-    seen = await_job_log(env, scenario.feed, run_id, DEPLOY_JOB, "timed out after", timeout)
-    env.journal.info("deploy.attempt_timed_out", run_id=run_id, seen_in_log=seen)
-    scenario.values["lock_fault"].revert_now()
+    seen = await_job_log(env, scenario.feed, scenario.run_id, DEPLOY_JOB, "timed out after", timeout)
+    env.journal.info("deploy.attempt_timed_out", run_id=scenario.run_id, seen_in_log=seen)
+    scenario.service_fault("deploy lock").revert_now()
 
 
 @when("production answers again")
 def production_answers_again(scenario: ScenarioState) -> None:
     """End the production fault window."""
-    scenario.values["production_fault"].revert_now()
+    scenario.service_fault("production").revert_now()
 
 
-@when(parsers.parse('production deploys of versions "{first}", "{second}" and "{third}" are requested in turn'))
+@when(
+    step(
+        'production deploys of versions "{first:Version}", "{second:Version}" and "{third:Version}" '
+        "are requested in turn"
+    )
+)
 def deploys_requested_in_turn(scenario: ScenarioState, first: str, second: str, third: str) -> None:
     """Trigger three deploys, each once the previous run's deploy job is running, pending or queued."""
-    env, runs = scenario.env, []
+    env = scenario.env
     for version in (first, second, third):
         run_id = trigger_deploy(env, version)
-        scenario.cleanup.callback(cancel_if_running, scenario.env, run_id)
-        runs.append(run_id)
+        scenario.cleanup.callback(cancel_if_running, env, run_id)
+        scenario.run_ids.append(run_id)
+        scenario.versions[run_id] = version
         await_job_state(
             env,
             scenario.feed,
@@ -61,21 +66,19 @@ def deploys_requested_in_turn(scenario: ScenarioState, first: str, second: str, 
             ("job.started", "job.pending", "job.queued"),
             env.profile.budget("deploy_timeout_s"),
         )
-    scenario.values["runs"] = runs
-    scenario.values["run_id"] = runs[-1]
 
 
 @then("at most one production deploy ran at any instant")
 def one_deploy_at_a_time(scenario: ScenarioState) -> None:
-    """Verdict from the event log: no two deploy jobs' [started, completed] intervals overlap."""
-    env, runs = scenario.env, scenario.values["runs"]
-    for run_id in runs:
+    """Wait for every run to complete; judge from the event log: no two deploy jobs overlapped."""
+    env = scenario.env
+    for run_id in scenario.run_ids:
         await_run_completed(env, scenario.feed, run_id, env.profile.budget("deploy_timeout_s"))
-    enforce(env, check_exclusive(scenario.feed.events(), runs, DEPLOY_JOB), "exclusive")
+    scenario.judge("exclusive", run_ids=scenario.run_ids, job_key=DEPLOY_JOB)
 
 
 @then("the older pending deploy was cancelled in favour of the newest")
 def older_pending_cancelled(scenario: ScenarioState) -> None:
-    """Verdict: the second run's deploy never ran and was cancelled; the third's ran."""
-    _, older, newer = scenario.values["runs"]
-    enforce(scenario.env, check_superseded(scenario.feed.events(), older, newer, DEPLOY_JOB), "superseded", older)
+    """Judge: the second run's deploy never ran and was cancelled; the third's ran."""
+    _, older, newer = scenario.run_ids[-3:]
+    scenario.judge("superseded", older=older, newer=newer, job_key=DEPLOY_JOB, run_id=older)

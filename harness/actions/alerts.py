@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from harness.actions.feeds import JournalFeed
-from harness.checks.alerting import first_state_ms, notifications
+from harness.checks.alerting import alerts_selector, notifications
 from harness.core.claims import AlertClaim
 from harness.topology.environment import Environment
 
@@ -25,24 +25,19 @@ class OnCallFeed(JournalFeed):
 def await_notification(feed: OnCallFeed, claim: AlertClaim, status: str, after_ms: int, until_ms: int) -> int:
     """Follow the sink until a `status` notification for `claim` arrives after `after_ms`, or `until_ms`.
 
-    Returns the wall-clock time (ms) up to which the sink was observed.
+    Journals how far the sink was watched and returns that wall-clock time (ms).
     """
     while True:
         now_ms = int(time.time() * 1000)
         feed.poll()
         if any(n["received_ms"] >= after_ms for n in notifications(feed.messages(), claim, status)):
-            return now_ms
+            return feed.mark_observed(now_ms)
         if now_ms >= until_ms:
-            return now_ms
+            return feed.mark_observed(now_ms)
         time.sleep(0.1)
 
 
-def alert_states(env: Environment, claim: AlertClaim, since_ms: int) -> dict[str, int | None]:
-    """When Prometheus first had `claim` pending and firing since `since_ms` (from its ALERTS series)."""
-    labels = ",".join([f'alertname="{claim.alertname}"', *(f'{k}="{v}"' for k, v in claim.labels)])
+def record_alert_states(env: Environment, claim: AlertClaim, since_ms: int) -> None:
+    """Read Prometheus' ALERTS series of `claim` since `since_ms` (the driver journals the samples)."""
     window = max(1.0, time.time() - since_ms / 1000 + 5)
-    series = env.prometheus.series_samples(f"ALERTS{{{labels}}}", window)
-    return {
-        "pending_ms": first_state_ms(series, "pending", since_ms),
-        "firing_ms": first_state_ms(series, "firing", since_ms),
-    }
+    env.prometheus.series_samples(alerts_selector(claim), window)

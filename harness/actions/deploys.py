@@ -26,27 +26,37 @@ class GitHubEventFeed(JournalFeed):
         return self.items()
 
 
-def await_seen_unhealthy(env: Environment, role: str, onset_ms: int) -> int:
-    """Wait until Prometheus holds a 'down' sample of the runner's target; return its timestamp (ms)."""
+def await_seen_unhealthy(env: Environment, selector: str, what: str, onset_ms: int) -> int:
+    """Wait until Prometheus holds a 'down' sample of `selector` (recorded); return its timestamp (ms).
+
+    Inconclusive when it never does: the fault did not take effect as monitoring sees it.
+    """
     timeout = env.profile.budget("unhealthy_detection_timeout_s")
-    selector = env.runner_health_selector(role)
 
     def probe() -> int | None:
         return first_unhealthy_ms(env.prometheus.samples(selector, timeout + 30), onset_ms)
 
     try:
-        seen = wait_for(
-            probe, f"Prometheus to see runner {role} down", timeout, interval=env.profile.timer("scrape_interval_s") / 4
+        return wait_for(
+            probe, f"Prometheus to see {what} down", timeout, interval=env.profile.timer("scrape_interval_s") / 4
         )
     except WaitTimeout as exc:
-        env.journal.fail("monitor.seen_unhealthy", role=role, error=str(exc))
+        env.journal.fail("monitor.seen_unhealthy", selector=selector, error=str(exc))
         raise Inconclusive(
-            f"the {role} runner was taken offline but Prometheus did not see its target down "
-            f"within {timeout:g} s ({selector}); the fault did not take effect as monitoring "
-            "sees it, so failover cannot be judged"
+            f"{what} was taken offline but Prometheus did not see it down within {timeout:g} s ({selector}); "
+            "the fault did not take effect as monitoring sees it, so the scenario cannot be judged"
         ) from exc
-    env.journal.info("monitor.seen_unhealthy", role=role, observed_ts_ms=seen, selector=selector)
-    return seen
+
+
+def watch_until_down(env: Environment, selector: str, onset_ms: int, deadline_ms: int) -> None:
+    """Poll `selector` (recorded) until a 0 sample after `onset_ms` or until `deadline_ms`."""
+    window = (deadline_ms - onset_ms) / 1000 + 30
+    while True:
+        if first_unhealthy_ms(env.prometheus.samples(selector, window), onset_ms) is not None:
+            return
+        if time.time() * 1000 >= deadline_ms:
+            return
+        time.sleep(0.25)
 
 
 def trigger_deploy(env: Environment, version: str) -> int:
@@ -57,35 +67,37 @@ def trigger_deploy(env: Environment, version: str) -> int:
     return run_id
 
 
-def await_job_start(env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, until_ms: int) -> int:
-    """Follow the event log until `job_key` of `run_id` starts or ends, or until `until_ms`.
-
-    Returns the wall-clock time (ms) up to which the log was observed.
-    """
-    while True:
-        now_ms = int(time.time() * 1000)
-        for event in feed.poll():
-            if (
-                event.get("run_id") == run_id
-                and event.get("job_key") == job_key
-                and event["type"] in ("job.started", "job.completed")
-            ):
-                return now_ms
-        if now_ms >= until_ms:
-            return now_ms
-        time.sleep(0.1)
-
-
-def await_run_end(env: Environment, feed: GitHubEventFeed, run_id: int, until_ms: int) -> int:
-    """Follow the event log until `run_id` completes or until `until_ms`; return the last ms observed."""
+def _follow(feed: GitHubEventFeed, until_ms: int, done: Any) -> int:
+    """Poll the event log until `done(events)` holds or `until_ms`; journal how far it was watched."""
     while True:
         now_ms = int(time.time() * 1000)
         feed.poll()
-        if any(e["type"] == "run.completed" and e.get("run_id") == run_id for e in feed.events()):
-            return now_ms
-        if now_ms >= until_ms:
-            return now_ms
+        if done(feed.events()) or now_ms >= until_ms:
+            return feed.mark_observed(now_ms)
         time.sleep(0.1)
+
+
+def await_job_start(env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, until_ms: int) -> int:
+    """Follow the event log until `job_key` of `run_id` starts or ends, or until `until_ms`; return ms watched."""
+    states = ("job.started", "job.completed")
+    return _follow(
+        feed,
+        until_ms,
+        lambda events: any(
+            e.get("run_id") == run_id and e.get("job_key") == job_key and e["type"] in states for e in events
+        ),
+    )
+
+
+def await_run_end(env: Environment, feed: GitHubEventFeed, run_id: int, until_ms: int) -> int:
+    """Follow the event log until `run_id` completes or until `until_ms`; record the run; return ms watched."""
+    watched = _follow(feed, until_ms, lambda events: _completed(events, run_id))
+    record_run(env, run_id)
+    return watched
+
+
+def _completed(events: list[dict[str, Any]], run_id: int) -> bool:
+    return any(e["type"] == "run.completed" and e.get("run_id") == run_id for e in events)
 
 
 def await_job_state(
@@ -116,7 +128,7 @@ def await_job_state(
 def await_job_log(
     env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, text: str, timeout: float
 ) -> bool:
-    """Follow `job_key`'s log until it contains `text` (True) or the job ends / `timeout` passes (False)."""
+    """Follow `job_key`'s log (recorded) until it contains `text` (True) or the job ends / `timeout` passes (False)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         feed.poll()
@@ -131,36 +143,19 @@ def await_job_log(
 
 
 def await_run_completed(env: Environment, feed: GitHubEventFeed, run_id: int, timeout: float) -> dict[str, Any]:
-    """Follow the event log until the run completes; return the run as the API shows it."""
-    try:
-        wait_for(
-            lambda: (
-                any(e["type"] == "run.completed" and e.get("run_id") == run_id for e in feed.poll())
-                or any(e["type"] == "run.completed" and e.get("run_id") == run_id for e in feed.events())
-            ),
-            f"run {run_id} to complete",
-            timeout,
-            interval=0.2,
-        )
-    except WaitTimeout as exc:
-        run = env.github.run(run_id)
-        env.journal.fail("deploy.await", run_id=run_id, status=run.get("status"))
-        return run | {"timed_out": str(exc)}
+    """Follow the event log until the run completes (or `timeout`); record the run, its jobs, logs and summaries."""
+    until_ms = int(time.time() * 1000 + timeout * 1000)
+    _follow(feed, until_ms, lambda events: _completed(events, run_id))
+    return record_run(env, run_id)
+
+
+def record_run(env: Environment, run_id: int) -> dict[str, Any]:
+    """Read the run, its jobs, each job's log and summary (the drivers journal each read); return the run."""
     run = env.github.run(run_id)
-    env.journal.ok("deploy.await", run_id=run_id, conclusion=run.get("conclusion"))
+    for job in env.github.jobs(run_id):
+        env.github.job_logs(job["id"])
+        env.github.job_detail(job["id"])
     return run
-
-
-def run_diagnostics(env: Environment, run_id: int) -> dict[str, Any]:
-    """Jobs of the run with their (masked) logs: evidence for a finding."""
-    jobs = env.github.jobs(run_id)
-    return {
-        "jobs": [
-            {k: j.get(k) for k in ("name", "status", "conclusion", "runner_name", "labels")}
-            | {"log_tail": env.github.job_logs(j["id"])[-3000:]}
-            for j in jobs
-        ]
-    }
 
 
 def cancel_if_running(env: Environment, run_id: int) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.core.claims import AlertClaim
+from harness.checks.failover import down_seconds
+from harness.checks.history import History, MissingObservation
+from harness.core.claims import AlertClaim, alert_claim
 from harness.core.profiles import Profile
-from harness.core.types import CheckResult, Verdict
+from harness.core.types import CheckRequest, CheckResult, Verdict
 
 
 def alert_budget(claim: AlertClaim, profile: Profile) -> dict[str, float]:
@@ -67,16 +69,15 @@ def first_state_ms(series: Sequence[dict[str, Any]], alertstate: str, after_ms: 
 def check_alert_delivered(
     messages: Sequence[dict[str, Any]],
     claim: AlertClaim,
-    profile: Profile,
+    budget: dict[str, float],
     *,
     onset_ms: int,
     observed_until_ms: int,
     pending_ms: int | None = None,
     firing_ms: int | None = None,
 ) -> CheckResult:
-    """Verdict: a firing notification for `claim`, with its severity and a runbook, within the budget."""
+    """Verdict: a firing notification for `claim`, with its severity and a runbook, within `budget["budget_s"]`."""
     what = f"{claim.alertname}{dict(claim.labels)}"
-    budget = alert_budget(claim, profile)
     deadline_ms = onset_ms + budget["budget_s"] * 1000
     fired = [n for n in notifications(messages, claim, "firing") if n["received_ms"] >= onset_ms]
     stages: dict[str, Any] = {}
@@ -141,14 +142,13 @@ def check_alert_delivered(
 def check_alert_resolved(
     messages: Sequence[dict[str, Any]],
     claim: AlertClaim,
-    profile: Profile,
+    budget_s: float,
     *,
     recovered_ms: int,
     observed_until_ms: int,
 ) -> CheckResult:
     """Verdict: a resolved notification for `claim` arrived within the resolve budget after recovery."""
     what = f"{claim.alertname}{dict(claim.labels)}"
-    budget_s = resolve_budget(profile)
     resolved = [n for n in notifications(messages, claim, "resolved") if n["received_ms"] >= recovered_ms]
     budget = {"resolve_budget_s": round(budget_s, 3)}
     if not resolved:
@@ -217,4 +217,66 @@ def check_no_page(
         Verdict.PASSED,
         f"no page for a {blip_s:.1f} s blip (watched {measured['watched_s']:.1f} s)",
         measured,
+    )
+
+
+def alerts_selector(claim: AlertClaim) -> str:
+    """PromQL selector of Prometheus' ALERTS series for `claim`."""
+    labels = ",".join([f'alertname="{claim.alertname}"', *(f'{k}="{v}"' for k, v in claim.labels)])
+    return f"ALERTS{{{labels}}}"
+
+
+def _claim(request: CheckRequest) -> AlertClaim:
+    return alert_claim(request.params["alertname"], request.params.get("role"))
+
+
+def judge_alert_delivered(history: History, request: CheckRequest) -> CheckResult:
+    """From the journal: the fault's onset, the ALERTS samples and the on-call's messages."""
+    claim = _claim(request)
+    onset = history.fault(request.params["fault_id"]).onset_ms
+    try:
+        series = history.series(alerts_selector(claim))
+    except MissingObservation:
+        series = []  # the alert states only explain a finding; the verdict rests on the messages
+    return check_alert_delivered(
+        history.oncall_messages(),
+        claim,
+        request.budgets,
+        onset_ms=onset,
+        observed_until_ms=history.observed_until("oncall.message"),
+        pending_ms=first_state_ms(series, "pending", onset),
+        firing_ms=first_state_ms(series, "firing", onset),
+    )
+
+
+def judge_alert_resolved(history: History, request: CheckRequest) -> CheckResult:
+    """From the journal: when the fault was reverted, and the on-call's messages."""
+    window = history.fault(request.params["fault_id"])
+    if window.reverted_ms is None:
+        raise MissingObservation(f"the journal has no revert of fault {window.fault_id}")
+    return check_alert_resolved(
+        history.oncall_messages(),
+        _claim(request),
+        request.budget("resolve_budget_s"),
+        recovered_ms=window.reverted_ms,
+        observed_until_ms=history.observed_until("oncall.message"),
+    )
+
+
+def judge_no_page(history: History, request: CheckRequest) -> CheckResult:
+    """From the journal: the blip's window, how long monitoring saw it, and the on-call's messages."""
+    p = request.params
+    window = history.fault(p["fault_id"])
+    if window.reverted_ms is None:
+        raise MissingObservation(f"the journal has no end of the blip {window.fault_id}")
+    samples = history.samples(p["health_selector"])
+    seen = down_seconds(samples, window.onset_ms, window.reverted_ms + 2000, p["scrape_interval_s"])
+    return check_no_page(
+        history.oncall_messages(),
+        _claim(request),
+        blip_start_ms=window.onset_ms,
+        watch_until_ms=window.onset_ms + int(request.budget("budget_s") * 1000),
+        observed_until_ms=history.observed_until("oncall.message"),
+        blip_s=(window.reverted_ms - window.onset_ms) / 1000,
+        blip_seen_s=seen,
     )

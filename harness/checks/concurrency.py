@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.core.types import CheckResult, Verdict
+from harness.checks.history import History
+from harness.core.types import CheckRequest, CheckResult, Verdict
 
 CLAIM_EXCLUSIVE = "US1: at most one production deploy runs at any instant"
 CLAIM_SUPERSEDE = "US1: a newer pending deploy cancels the older pending one (GitHub concurrency semantics)"
@@ -92,3 +93,14 @@ def check_superseded(events: Sequence[dict[str, Any]], older: int, newer: int, j
         f"run {newer}'s deploy superseded run {older}'s pending deploy",
         evidence=evidence,
     )
+
+
+def judge_exclusive(history: History, request: CheckRequest) -> CheckResult:
+    """From the journalled event log of the runs."""
+    return check_exclusive(history.github_events(), request.params["run_ids"], request.params["job_key"])
+
+
+def judge_superseded(history: History, request: CheckRequest) -> CheckResult:
+    """From the journalled event log of the runs."""
+    p = request.params
+    return check_superseded(history.github_events(), p["older"], p["newer"], p["job_key"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from harness.core.types import CheckResult, Verdict
+from harness.checks.history import History
+from harness.core.types import CheckRequest, CheckResult, Verdict
 
 CLAIM = "US2: a failed deploy is classified with severity and runbook in the job summary"
 ROW = re.compile(r"^\|\s*(class|severity|runbook|runner)\s*\|\s*(.*?)\s*\|\s*$", re.MULTILINE)
@@ -53,3 +54,41 @@ def check_classification(
         {"diagnosis": fields},
         evidence=evidence,
     )
+
+
+def check_cause_named(logs: Mapping[str, str], cause: str) -> CheckResult:
+    """Verdict: the failed run's job logs name `cause` (case-insensitively), in words a responder can act on."""
+    claim = "a deploy stopped before production names its cause in the job log"
+    where = [job for job, text in logs.items() if cause.lower() in text.lower()]
+    if not logs:
+        return CheckResult(claim, Verdict.INCONCLUSIVE, "no job log of the run was recorded")
+    if where:
+        return CheckResult(claim, Verdict.PASSED, f"the log of {where[0]!r} names {cause!r}", {"named_in": where})
+    return CheckResult(
+        claim,
+        Verdict.FAILED,
+        f"the failed deploy's logs do not name the cause {cause!r}",
+        evidence={"log_tails": {job: text[-3000:] for job, text in logs.items()}},
+    )
+
+
+def _run_jobs(history: History, run_id: int) -> list[dict]:
+    return history.jobs(run_id)
+
+
+def judge_classification(history: History, request: CheckRequest) -> CheckResult:
+    """From the journalled job summaries of the run."""
+    p = request.params
+    summaries = {
+        job["name"]: str(history.job_detail(job["id"]).get("summary") or "") for job in _run_jobs(history, p["run_id"])
+    }
+    return check_classification(
+        summaries, expected_class=p["failure_class"], severity=p["severity"], runbook=p["runbook"]
+    )
+
+
+def judge_cause_named(history: History, request: CheckRequest) -> CheckResult:
+    """From the journalled job logs of the run."""
+    p = request.params
+    logs = {job["name"]: history.job_log(job["id"]) for job in _run_jobs(history, p["run_id"])}
+    return check_cause_named(logs, p["cause"])

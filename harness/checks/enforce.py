@@ -1,37 +1,57 @@
-"""Turn a checker's CheckResult into the scenario's outcome, with the evidence in the report."""
+"""The one enforcement point: judge a request from the journal, record the verdict, raise the outcome.
+
+Steps act and record; they ask `judge` for verdicts and never raise findings themselves.
+Nothing here talks to the environment: the evidence attached to a finding comes from the
+journal, and the verdict entry (request + result) is what `deploy-chaos recheck` replays.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness.actions.deploys import run_diagnostics
+from harness.checks.registry import evaluate
 from harness.core.errors import Inconclusive, PipelineFinding
-from harness.core.types import CheckResult, Verdict
+from harness.core.journal import Journal
+from harness.core.profiles import Profile
+from harness.core.types import CheckRequest, CheckResult, Verdict
 from harness.report.attach import attach_json
-from harness.topology.environment import Environment
+
+VERDICT_OP = "check.verdict"
 
 
-def enforce(env: Environment, result: CheckResult, name: str, run_id: int | None = None) -> CheckResult:
-    """Journal and attach `result`; raise Inconclusive or PipelineFinding (with run diagnostics) unless it passed."""
-    env.journal.info(f"check.{name}", result=result.to_dict())
+def scenario_window(journal: Journal) -> tuple[str, int]:
+    """(name, first seq) of the scenario being run: the newest scenario.start entry, else the whole journal."""
+    start = journal.last("scenario.start")
+    return (str(start.get("scenario", "")), int(start["seq"])) if start else ("", 0)
+
+
+def judge(
+    journal: Journal, profile: Profile, check: str, budgets: dict[str, float] | None = None, **params: Any
+) -> CheckResult:
+    """Judge `check` over this scenario's journal; journal and attach the verdict; raise unless it passed."""
+    scenario, since = scenario_window(journal)
+    request = CheckRequest(check, params, dict(budgets or {}), scenario, since)
+    result = evaluate(journal.entries()[since:], request)
+    journal.info(VERDICT_OP, request=request.to_dict(), result=result.to_dict())
+    return raise_outcome(result, check, profile)
+
+
+def raise_outcome(result: CheckResult, name: str, profile: Profile) -> CheckResult:
+    """Attach `result` to the report; raise Inconclusive or PipelineFinding unless it passed."""
     attach_json(
-        f"{name} measurement",
+        f"{name}: {result.verdict.value}",
         {
             "verdict": result.verdict.value,
             "message": result.message,
             "measured": result.measured,
             "budget": result.budget,
-            "profile": env.profile.name,
-            "timers": env.profile.timers,
+            "profile": profile.name,
+            "timers": profile.timers,
         },
-        env.secrets(),
     )
     if result.verdict is Verdict.INCONCLUSIVE:
         raise Inconclusive(result.message)
     if result.verdict is Verdict.FAILED:
-        evidence: dict[str, Any] = dict(result.evidence)
-        if run_id is not None:
-            evidence["run"] = run_diagnostics(env, run_id)
-        attach_json(f"{name} evidence", evidence, env.secrets())
-        raise PipelineFinding(f"FINDING: {result.message}", evidence)
+        attach_json(f"{name} evidence", result.evidence)
+        raise PipelineFinding(f"FINDING: {result.message}", result.evidence)
     return result

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.checks.failover import job_events
-from harness.core.types import CheckResult, Verdict
+from harness.checks.history import History
+from harness.core.types import CheckRequest, CheckResult, Verdict
 
 CLAIM = "a deploy that cannot run safely (no healthy runner, no health evidence, bad credentials) fails fast"
 
@@ -82,4 +83,17 @@ def check_fail_fast(
         measured,
         budget,
         evidence,
+    )
+
+
+def judge_fail_fast(history: History, request: CheckRequest) -> CheckResult:
+    """From the journal: the trigger, the run's events and how long the event log was watched."""
+    p = request.params
+    return check_fail_fast(
+        history.github_events(p["run_id"]),
+        run_id=p["run_id"],
+        job_key=p["job_key"],
+        trigger_ms=history.trigger_ms(p["run_id"]),
+        budget_s=request.budget("fail_fast_budget_s"),
+        observed_until_ms=history.observed_until("github.event"),
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.core.types import CheckResult, Verdict
+from harness.checks.history import History, MissingObservation
+from harness.core.types import CheckRequest, CheckResult, Verdict
 
 CLAIM = "US1 failover: deploy starts on the secondary within failover_budget_s of the primary seen unhealthy"
 
@@ -147,4 +148,37 @@ def check_failover(
         measured,
         budget,
         evidence,
+    )
+
+
+def judge_failover(history: History, request: CheckRequest) -> CheckResult:
+    """From the journal: fault onset, the first unhealthy sample of `unhealthy_selector`, job events."""
+    p = request.params
+    onset = history.first_fault().onset_ms
+    seen = first_unhealthy_ms(history.samples(p["unhealthy_selector"]), onset)
+    if seen is None:
+        raise MissingObservation(
+            f"no recorded sample of {p['unhealthy_selector']} shows the runner down after the fault"
+        )
+    return check_failover(
+        history.github_events(p["run_id"]),
+        run_id=p["run_id"],
+        job_key=p["job_key"],
+        expected_runner=p["expected_runner"],
+        fault_onset_ms=onset,
+        seen_unhealthy_ms=seen,
+        budget_s=request.budget("failover_budget_s"),
+        observed_until_ms=history.observed_until("github.event"),
+    )
+
+
+def judge_detection(history: History, request: CheckRequest) -> CheckResult:
+    """From the journal: the fault's onset and the recorded samples of the runner's own health report."""
+    p = request.params
+    return check_detected(
+        history.samples(p["selector"]),
+        onset_ms=history.first_fault().onset_ms,
+        budget_s=request.budget("detection_budget_s"),
+        observed_until_ms=history.prometheus_observed_until(p["selector"]),
+        what=p["what"],
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.core.types import CheckResult, Verdict
+from harness.checks.history import History
+from harness.core.types import CheckRequest, CheckResult, Verdict
 
 CLAIM = "US3: the team is notified of what the deploy did (e.g. an automatic rollback)"
 
@@ -40,3 +41,11 @@ def check_team_told(messages: Sequence[dict[str, Any]], *, event: str, version: 
             evidence=evidence,
         )
     return CheckResult(CLAIM, Verdict.PASSED, f"the team channel was told {event!r} about {version}", evidence=evidence)
+
+
+def judge_team_told(history: History, request: CheckRequest) -> CheckResult:
+    """From the journalled webhook messages, after the run's trigger."""
+    p = request.params
+    return check_team_told(
+        history.oncall_messages(), event=p["event"], version=p["version"], after_ms=history.trigger_ms(p["run_id"])
+    )

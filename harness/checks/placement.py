@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.checks.failover import job_events
-from harness.core.types import CheckResult, Verdict
+from harness.checks.history import History
+from harness.core.types import CheckRequest, CheckResult, Verdict
 
 CLAIM = "US1: with a healthy primary, the production deploy runs on the primary runner"
 
@@ -41,3 +42,15 @@ def check_ran_on(
             evidence=evidence,
         )
     return CheckResult(CLAIM, Verdict.PASSED, f"the {job_key} job ran on {runner}", measured, evidence=evidence)
+
+
+def judge_ran_on(history: History, request: CheckRequest) -> CheckResult:
+    """From the journal: the run's events and its trigger time."""
+    p = request.params
+    return check_ran_on(
+        history.github_events(p["run_id"]),
+        run_id=p["run_id"],
+        job_key=p["job_key"],
+        expected_runner=p["expected_runner"],
+        trigger_ms=history.trigger_ms(p["run_id"]),
+    )

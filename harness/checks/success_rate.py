@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from harness.checks.history import History, MissingObservation
 from harness.core.stats import quantile, quantile_upper_bound, rate_decision, trials_needed
-from harness.core.types import CheckResult, Verdict
+from harness.core.types import CheckRequest, CheckResult, Verdict
 
 CLAIM_RATE = "SC-001: at least success_rate_min of production deploys succeed (judged on the lower bound)"
 CLAIM_DURATION = "SC-002: deploy job start to complete within deploy_p50_budget_s (median) and p95"
@@ -97,4 +98,40 @@ def check_durations(
         f"{p50_ub:.2f} / {p95_ub:.2f} s) within {p50_budget_s:g} / {p95_budget_s:g} s",
         measured,
         budget,
+    )
+
+
+def trial_succeeded(trial: dict[str, Any]) -> bool:
+    """A trial succeeded when its run concluded success and production then served its version."""
+    return trial.get("conclusion") == "success" and trial.get("served") == trial.get("version")
+
+
+def judge_success_rate(history: History, request: CheckRequest) -> CheckResult:
+    """From the journalled trials of the scenario."""
+    trials = [e for e in history.of("trial")]
+    if not trials:
+        raise MissingObservation("the journal has no deploy trial")
+    succeeded = [trial_succeeded(t) for t in trials]
+    result = check_success_rate(
+        succeeded,
+        target=request.budget("success_rate_min"),
+        confidence=request.params["confidence"],
+    )
+    keep = ("number", "version", "run_id", "succeeded", "conclusion", "served", "job_seconds")
+    result.evidence["failed_trials"] = [
+        {k: t.get(k) for k in keep} for t, ok in zip(trials, succeeded, strict=True) if not ok
+    ]
+    return result
+
+
+def judge_durations(history: History, request: CheckRequest) -> CheckResult:
+    """From the journalled trials' deploy job durations."""
+    trials = history.of("trial")
+    if not trials:
+        raise MissingObservation("the journal has no deploy trial")
+    return check_durations(
+        [float(t["job_seconds"]) for t in trials if t.get("job_seconds") is not None],
+        p50_budget_s=request.budget("deploy_p50_budget_s"),
+        p95_budget_s=request.budget("deploy_p95_budget_s"),
+        confidence=request.params["confidence"],
     )

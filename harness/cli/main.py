@@ -12,6 +12,8 @@ from pathlib import Path
 
 from harness.core.errors import HarnessError
 
+EXIT_FINDINGS = 1
+EXIT_INCONCLUSIVE = 2
 EXIT_HARNESS_ERROR = 3
 
 
@@ -123,6 +125,46 @@ def cmd_images(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _budget(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        if not sep or not name:
+            raise ValueError
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=SECONDS (e.g. failover_budget_s=10)") from None
+
+
+def cmd_recheck(ns: argparse.Namespace) -> int:
+    """Recompute every verdict of a recorded run from its journal; print the measurement table."""
+    from harness.checks.recheck import recheck
+    from harness.core.journal import Journal
+    from harness.core.types import Verdict
+    from harness.report.table import measurement_lines
+
+    results = recheck(Journal.load(Path(ns.journal)), dict(ns.budget or []), ns.check)
+    if not results:
+        print(f"deploy-chaos: {ns.journal} holds no verdict{' of ' + ns.check if ns.check else ''}", file=sys.stderr)
+        return EXIT_INCONCLUSIVE
+    for line in measurement_lines([r.row() for r in results]):
+        print(line)
+    changed = [r for r in results if r.recorded.get("verdict") != r.recomputed.verdict.value]
+    for r in changed:
+        print(
+            f"changed: {r.request.scenario} {r.request.check}: recorded {r.recorded.get('verdict')}, "
+            f"now {r.recomputed.verdict.value}: {r.recomputed.message}"
+        )
+    exact = sum(r.same for r in results)
+    print(
+        f"{exact} of {len(results)} verdicts reproduced exactly; {len(changed)} changed verdict",
+        file=sys.stderr,
+    )
+    verdicts = {r.recomputed.verdict for r in results}
+    if Verdict.FAILED in verdicts:
+        return EXIT_FINDINGS
+    return EXIT_INCONCLUSIVE if Verdict.INCONCLUSIVE in verdicts else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser."""
     parser = argparse.ArgumentParser(prog="deploy-chaos", description=__doc__)
@@ -144,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cleanup", help=cmd_cleanup.__doc__)
     p.add_argument("--run", default=None, help="only this run id (default: every harness run)")
     p.set_defaults(func=cmd_cleanup)
+    p = sub.add_parser("recheck", help=cmd_recheck.__doc__)
+    p.add_argument("journal", help="a recorded run: reports/journals/journal-<run>.jsonl")
+    p.add_argument(
+        "--budget", action="append", type=_budget, metavar="NAME=VALUE", help="replace a named budget (repeatable)"
+    )
+    p.add_argument("--check", default=None, help="only this checker (e.g. failover)")
+    p.set_defaults(func=cmd_recheck)
     p = sub.add_parser("images", help=cmd_images.__doc__)
     p.set_defaults(func=cmd_images)
     return parser

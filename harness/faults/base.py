@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import signal
 import threading
+import uuid
 from types import TracebackType
 from typing import Any
 
@@ -19,6 +20,7 @@ class Fault(abc.ABC):
 
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
+        self.fault_id = f"{self.name}-{uuid.uuid4().hex[:6]}"  # names this window in the journal
         self.onset_ms: int | None = None
         self.reverted_ms: int | None = None
         self._active = False
@@ -44,22 +46,24 @@ class Fault(abc.ABC):
         return {}
 
     def __enter__(self) -> Fault:
-        self.journal.invoke("fault.inject", fault=self.name, **self.describe())
+        self.journal.invoke("fault.inject", fault=self.name, fault_id=self.fault_id, **self.describe())
         self._active = True
         try:
             self.inject()
             effective = self.took_effect()
         except BaseException as exc:
-            self.journal.fail("fault.inject", fault=self.name, error=str(exc))
+            self.journal.fail("fault.inject", fault=self.name, fault_id=self.fault_id, error=str(exc))
             self._revert_shielded()
             if isinstance(exc, Exception):
                 raise Inconclusive(f"fault {self.name} could not be injected: {exc}") from exc
             raise
         if not effective:
-            self.journal.fail("fault.inject", fault=self.name, error="did not take effect")
+            self.journal.fail("fault.inject", fault=self.name, fault_id=self.fault_id, error="did not take effect")
             self._revert_shielded()
             raise Inconclusive(f"fault {self.name} did not take effect; the scenario cannot be decided")
-        entry = self.journal.ok("fault.inject", fault=self.name, **self.describe())
+        entry = self.journal.ok(
+            "fault.inject", fault=self.name, fault_id=self.fault_id, took_effect=True, **self.describe()
+        )
         self.onset_ms = entry["ts_ms"]
         return self
 
@@ -80,18 +84,22 @@ class Fault(abc.ABC):
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, lambda signum, frame: interrupted.append(signum)) if in_main else None
         try:
-            self.journal.invoke("fault.revert", fault=self.name)
+            self.journal.invoke("fault.revert", fault=self.name, fault_id=self.fault_id)
             try:
                 self.revert()
                 left = self.leftovers()
             except Exception as exc:
-                self.journal.fail("fault.revert", fault=self.name, error=f"{type(exc).__name__}: {exc}")
+                self.journal.fail(
+                    "fault.revert", fault=self.name, fault_id=self.fault_id, error=f"{type(exc).__name__}: {exc}"
+                )
                 raise FaultRevertFailed(f"fault {self.name} could not be reverted: {exc}") from exc
             self._active = False
             if left:
-                self.journal.fail("fault.revert", fault=self.name, leftovers=left)
+                self.journal.fail("fault.revert", fault=self.name, fault_id=self.fault_id, leftovers=left)
                 raise FaultRevertFailed(f"fault {self.name} left {left} behind after revert")
-            self.reverted_ms = self.journal.ok("fault.revert", fault=self.name)["ts_ms"]
+            self.reverted_ms = self.journal.ok("fault.revert", fault=self.name, fault_id=self.fault_id, leftovers=[])[
+                "ts_ms"
+            ]
         finally:
             if in_main and previous is not None:
                 signal.signal(signal.SIGINT, previous)

@@ -17,7 +17,7 @@ import docker
 from harness.bootstrap.engine import ensure_engine
 from harness.bootstrap.images import build_images
 from harness.bootstrap.progress import Progress
-from harness.core.errors import PipelineFinding, TopologyError
+from harness.core.errors import TopologyError
 from harness.core.journal import Journal
 from harness.core.pipeline_source import PipelineSource
 from harness.core.profiles import Profile
@@ -83,7 +83,7 @@ class Environment(Protocol):
         """PromQL selector of the runner's own health report (the exporter's runner_status)."""
 
     def production_state(self) -> dict[str, Any]:
-        """The pipeline's state file on the production host (current/previous version, runner, ...)."""
+        """Read (and journal) the pipeline's state file on production: {"state": {...}} or {"error": "..."}."""
 
     def secrets(self) -> list[str]:
         """Secret values that must never appear in logs, artifacts or reports."""
@@ -106,7 +106,18 @@ class DockerEnvironment:
         client = docker.from_env(timeout=300)
         images = build_images(client, progress)
         run_id = uuid.uuid4().hex[:8]
-        self.journal = Journal(run_id, journal_dir / f"journal-{run_id}.jsonl", profile=profile.name)
+        self.journal = Journal(
+            run_id,
+            journal_dir / f"journal-{run_id}.jsonl",
+            profile=profile.name,
+            meta={
+                "timers": profile.timers,
+                "budgets": profile.budgets,
+                "pipeline": str(pipeline.root),
+                "variant": pipeline.variant,
+                "images": {k: v.tag for k, v in images.items()},
+            },
+        )
         self.profile = profile
         self.pipeline = pipeline
         self.backend = DockerBackend(client)
@@ -116,10 +127,12 @@ class DockerEnvironment:
         with progress.step("topology") as rec:
             endpoints = self.topology.start()
             rec.detail = f"run {run_id}: github {endpoints.github}, prometheus {endpoints.prometheus}"
-        self.github = GitHubClient(endpoints.github, REPO)
-        self.prometheus = PrometheusClient(endpoints.prometheus)
-        self.production = ProductionClient(endpoints.production)
-        self.sink = SinkClient(endpoints.sink)
+        self.journal.redact_with(self.secrets)
+        self.journal.info("secrets.registered", count=len(self.secrets()))
+        self.github = GitHubClient(endpoints.github, REPO, journal=self.journal)
+        self.prometheus = PrometheusClient(endpoints.prometheus, journal=self.journal)
+        self.production = ProductionClient(endpoints.production, journal=self.journal)
+        self.sink = SinkClient(endpoints.sink, journal=self.journal)
 
     @property
     def run_id(self) -> str:
@@ -204,18 +217,23 @@ class DockerEnvironment:
         )
 
     def production_state(self) -> dict[str, Any]:
-        """Read the state file inside the production host's container."""
+        """Read the state file inside the production host's container; journal what was read.
+
+        Returns {"state": {...}} or {"error": "..."} (unreadable or not JSON): judging it is a checker's job.
+        """
         container = self.backend.client.containers.get(self.topology.container_name("prod-web-1"))
         result = container.exec_run(["cat", STATE_FILE])
+        text = result.output.decode(errors="replace")
+        read: dict[str, Any]
         if result.exit_code != 0:
-            raise TopologyError(f"cannot read {STATE_FILE} on the production host: {result.output[-300:]!r}")
-        try:
-            return dict(json.loads(result.output))
-        except ValueError as exc:
-            raise PipelineFinding(
-                f"FINDING: the production state file {STATE_FILE} is not valid JSON: {exc}",
-                {"content": result.output.decode(errors="replace")[:2000]},
-            ) from exc
+            read = {"error": f"cannot read {STATE_FILE} on the production host: {text[-300:]}"}
+        else:
+            try:
+                read = {"state": dict(json.loads(text))}
+            except (ValueError, TypeError) as exc:
+                read = {"error": f"{STATE_FILE} is not a JSON object: {exc}", "content": text[:2000]}
+        self.journal.info("production.state_file", path=STATE_FILE, **read)
+        return read
 
     def secrets(self) -> list[str]:
         """The deploy key (each line is checked separately by leak checks)."""

@@ -97,7 +97,7 @@ def test_poll_journals_each_new_message_once() -> None:
     assert feed.poll() == []
     entries = journalled(env)
     assert [e["message"] for e in entries] == [a, b, c]
-    assert all(e["type"] == "info" and e["feed"] == id(feed) for e in entries)
+    assert all(e["type"] == "info" and e["feed"] == feed.feed_id for e in entries)
     assert env.sink.calls == [-1, 1, 1, 2]
 
 

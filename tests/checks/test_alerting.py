@@ -267,7 +267,7 @@ def delivered(
     **states: int | None,
 ):
     return check_alert_delivered(
-        messages, claim, NIGHTLY, onset_ms=ONSET, observed_until_ms=observed_until_ms, **states
+        messages, claim, alert_budget(claim, NIGHTLY), onset_ms=ONSET, observed_until_ms=observed_until_ms, **states
     )
 
 
@@ -387,7 +387,9 @@ RECOVERED = ONSET + 60_000  # nightly resolve budget: 7 s
 
 
 def resolved(messages: list[dict[str, Any]], observed_until_ms: int):
-    return check_alert_resolved(messages, PRIMARY, NIGHTLY, recovered_ms=RECOVERED, observed_until_ms=observed_until_ms)
+    return check_alert_resolved(
+        messages, PRIMARY, resolve_budget(NIGHTLY), recovered_ms=RECOVERED, observed_until_ms=observed_until_ms
+    )
 
 
 def test_resolved_passes_within_budget() -> None:
