@@ -14,9 +14,9 @@ from pathlib import Path
 import docker
 import pytest
 
+from harness.bootstrap import engine
 from harness.bootstrap.progress import Progress
 from harness.core.errors import EnginePermissionDenied, EngineUnavailable
-from harness.bootstrap import engine
 
 
 def _tripwire(what: str):

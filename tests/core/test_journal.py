@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.errors import ConfigError
 from harness.core.journal import ENTRY_TYPES, SCHEMA_VERSION, Journal
+from harness.core.redact import REDACTED
 
 
 def test_first_entry_is_the_schema_header() -> None:
@@ -145,3 +147,75 @@ def test_concurrent_writes_get_unique_consecutive_seq(tmp_path: Path) -> None:
     assert seqs == list(range(1 + 8 * 50))
     on_disk = [json.loads(line)["seq"] for line in path.read_text().splitlines()]
     assert on_disk == seqs
+
+
+def test_load_reads_back_what_was_written(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    journal = Journal("run-9", path, seed=3, profile="nightly", meta={"timers": {"scrape_interval_s": 1.0}})
+    journal.info("github.event", event={"seq": 1, "samples": (1, 2)})
+    loaded = Journal.load(path)
+    assert loaded.run_id == "run-9"
+    assert loaded.entries() == journal.entries()
+    assert loaded.header["meta"] == {"timers": {"scrape_interval_s": 1.0}}
+    # Stored as plain JSON data, live and loaded alike: a tuple is a list in both.
+    assert journal.entries("github.event")[0]["event"]["samples"] == [1, 2]
+
+
+def test_every_entry_carries_the_schema_version() -> None:
+    journal = Journal("run-1")
+    journal.info("x")
+    assert {e["v"] for e in journal.entries()} == {SCHEMA_VERSION}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "not a deploy-chaos journal"),
+        ("{not json\n", "j.jsonl:1: not a JSON journal entry"),
+        ('{"seq": 0, "op": "other"}\n', "not a deploy-chaos journal"),
+        ('{"seq": 0, "op": "journal.start", "schema": 1}\n', "journal schema 1 cannot be read"),
+        ("[1, 2]\n", "j.jsonl:1: not a journal entry"),
+    ],
+)
+def test_load_rejects_what_is_not_a_readable_journal_in_one_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message) as info:
+        Journal.load(path)
+    assert "\n" not in str(info.value)
+
+
+def test_load_of_a_missing_file_says_what_to_give(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"cannot read journal .*journal-<run>\.jsonl"):
+        Journal.load(tmp_path / "nope.jsonl")
+
+
+def test_a_failing_handler_is_journalled_and_never_breaks_the_writer() -> None:
+    journal = Journal("run-1")
+    seen: list[str] = []
+
+    def broken(entry: dict) -> None:
+        raise RuntimeError("report down")
+
+    journal.subscribe(broken)
+    journal.subscribe(lambda e: seen.append(e["op"]))
+    entry = journal.ok("fault.revert", fault="x")
+    assert entry["op"] == "fault.revert"
+    assert seen == ["fault.revert"]  # later handlers still run
+    failures = journal.entries("journal.handler", "fail")
+    assert len(failures) == 1 and "report down" in failures[0]["error"]
+
+
+def test_secrets_are_redacted_from_every_string_of_every_entry(tmp_path: Path) -> None:
+    key = "-----BEGIN KEY-----\nAAAAsecretline1\nBBBBsecretline2\n-----END KEY-----"
+    path = tmp_path / "j.jsonl"
+    journal = Journal("run-1", path)
+    journal.redact_with(lambda: [key])
+    journal.info("github.job_log", job_id=1, log='cat key\nAAAAsecretline1 "quoted" BBBBsecretline2\n')
+    journal.info("nested", data={"AAAAsecretline1": ["x BBBBsecretline2 y"]})
+    text = path.read_text()
+    assert "secretline" not in text
+    assert text.count(REDACTED) == 4  # two in the log, one key and one value in the nested entry
+    log = journal.entries("github.job_log")[0]["log"]
+    assert log.count(REDACTED) == 2 and "***" not in log
+    assert journal.entries("nested")[0]["data"] == {REDACTED: [f"x {REDACTED} y"]}
