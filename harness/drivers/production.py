@@ -4,13 +4,33 @@ from __future__ import annotations
 
 import httpx
 
+from harness.core.journal import Journal
+from harness.drivers.recording import Recorder, describe_error
+
 
 class ProductionClient:
-    """The app on one production host, reached through its published port."""
+    """The app on one production host, reached through its published port.
 
-    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+    With a `journal`, every probe is journalled as `production.sample` (probe = version,
+    health or answers), including the error when production did not answer.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 5.0,
+        *,
+        journal: Journal | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._recorder = Recorder(journal)
+
+    @property
+    def journal(self) -> Journal | None:
+        """The journal observations are written to, if any."""
+        return self._recorder.journal
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -18,22 +38,34 @@ class ProductionClient:
 
     def version(self) -> str | None:
         """The version production reports, or None if it does not answer."""
+        version: str | None = None
+        error: str | None = None
         try:
-            return self._http.get("/version").json().get("version")
-        except (httpx.HTTPError, ValueError):
-            return None
+            version = self._http.get("/version").json().get("version")
+        except (httpx.HTTPError, ValueError) as exc:
+            error = describe_error(exc)
+        self._recorder.record("production.sample", probe="version", version=version, error=error)
+        return version
 
     def answers(self, timeout: float = 1.0) -> bool:
         """True when the app answers at all within `timeout`."""
+        error: str | None = None
         try:
             self._http.get("/version", timeout=timeout)
-            return True
-        except httpx.HTTPError:
-            return False
+        except httpx.HTTPError as exc:
+            error = describe_error(exc)
+        answers = error is None
+        self._recorder.record("production.sample", probe="answers", answers=answers, error=error)
+        return answers
 
     def healthy(self) -> bool:
         """True when the health endpoint answers 200."""
+        status: int | None = None
+        error: str | None = None
         try:
-            return self._http.get("/health").status_code == 200
-        except httpx.HTTPError:
-            return False
+            status = self._http.get("/health").status_code
+        except httpx.HTTPError as exc:
+            error = describe_error(exc)
+        healthy = status == 200
+        self._recorder.record("production.sample", probe="health", status=status, healthy=healthy, error=error)
+        return healthy

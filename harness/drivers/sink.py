@@ -6,13 +6,32 @@ from typing import Any
 
 import httpx
 
+from harness.core.journal import Journal
+
 
 class SinkClient:
-    """Reads what reached the on-call."""
+    """Reads what reached the on-call.
 
-    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+    `messages` is not journalled here: a feed elsewhere journals each message once. The
+    `journal` is accepted for symmetry with the other drivers.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 5.0,
+        *,
+        journal: Journal | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._journal = journal
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    @property
+    def journal(self) -> Journal | None:
+        """The run journal this client was given (messages are journalled by a feed, not here)."""
+        return self._journal
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

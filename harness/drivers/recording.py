@@ -1,0 +1,53 @@
+"""Journalling of what a driver observes: every answer is written to the run journal as data when it is seen."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Hashable
+from typing import Any
+
+from harness.core.journal import Journal
+
+_NOTHING = object()
+
+
+def describe_error(exc: BaseException) -> str:
+    """`ExceptionClass: message`, the form observations record when a service did not answer."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+class Recorder:
+    """Writes one client's observations to a journal (or nowhere when the journal is None).
+
+    It also remembers, per client instance, what was last journalled under a key, so polled
+    answers that did not change are not written again. `lock` guards that memory and is held
+    while the corresponding entry is written, so the journal's order matches the memory's.
+    """
+
+    def __init__(self, journal: Journal | None) -> None:
+        self.journal = journal
+        self.lock = threading.Lock()
+        self._last: dict[Hashable, Any] = {}
+
+    @property
+    def enabled(self) -> bool:
+        """True when observations go to a journal."""
+        return self.journal is not None
+
+    def record(self, op: str, **fields: Any) -> None:
+        """Journal an `info` entry for `op` with a private copy of `fields` (callers may mutate theirs)."""
+        if self.journal is not None:
+            self.journal.info(op, **copy.deepcopy(fields))
+
+    def record_if_changed(self, key: Hashable, value: Any, op: str, **fields: Any) -> bool:
+        """Journal `op` only when `value` differs from the last value journalled under `key`; True if written."""
+        if self.journal is None:
+            return False
+        with self.lock:
+            if self._last.get(key, _NOTHING) == value:
+                return False
+            self._last[key] = copy.deepcopy(value)
+            self.journal.info(op, **copy.deepcopy(fields))
+            return True
