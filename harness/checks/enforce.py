@@ -1,8 +1,9 @@
 """The one enforcement point: judge a request from the journal, record the verdict, raise the outcome.
 
 Steps act and record; they ask `judge` for verdicts and never raise findings themselves.
-Nothing here talks to the environment: the evidence attached to a finding comes from the
-journal, and the verdict entry (request + result) is what `deploy-chaos recheck` replays.
+Nothing here talks to the environment or to a report: the evidence of a finding comes from
+the journal; reporters (Allure, the measurement table) subscribe to the journal's verdict
+entries; and the verdict entry (request + result) is what `deploy-chaos recheck` replays.
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ from typing import Any
 from harness.checks.registry import evaluate
 from harness.core.errors import Inconclusive, PipelineFinding
 from harness.core.journal import Journal
-from harness.core.profiles import Profile
 from harness.core.types import CheckRequest, CheckResult, Verdict
-from harness.report.attach import attach_json
 
 VERDICT_OP = "check.verdict"
 
@@ -25,33 +24,19 @@ def scenario_window(journal: Journal) -> tuple[str, int]:
     return (str(start.get("scenario", "")), int(start["seq"])) if start else ("", 0)
 
 
-def judge(
-    journal: Journal, profile: Profile, check: str, budgets: dict[str, float] | None = None, **params: Any
-) -> CheckResult:
-    """Judge `check` over this scenario's journal; journal and attach the verdict; raise unless it passed."""
+def judge(journal: Journal, check: str, budgets: dict[str, float] | None = None, **params: Any) -> CheckResult:
+    """Judge `check` over this scenario's journal; journal the verdict (reporters subscribe); raise unless passed."""
     scenario, since = scenario_window(journal)
     request = CheckRequest(check, params, dict(budgets or {}), scenario, since)
     result = evaluate(journal.entries()[since:], request)
     journal.info(VERDICT_OP, request=request.to_dict(), result=result.to_dict())
-    return raise_outcome(result, check, profile)
+    return raise_outcome(result)
 
 
-def raise_outcome(result: CheckResult, name: str, profile: Profile) -> CheckResult:
-    """Attach `result` to the report; raise Inconclusive or PipelineFinding unless it passed."""
-    attach_json(
-        f"{name}: {result.verdict.value}",
-        {
-            "verdict": result.verdict.value,
-            "message": result.message,
-            "measured": result.measured,
-            "budget": result.budget,
-            "profile": profile.name,
-            "timers": profile.timers,
-        },
-    )
+def raise_outcome(result: CheckResult) -> CheckResult:
+    """Raise Inconclusive or PipelineFinding (with its evidence) unless `result` passed."""
     if result.verdict is Verdict.INCONCLUSIVE:
         raise Inconclusive(result.message)
     if result.verdict is Verdict.FAILED:
-        attach_json(f"{name} evidence", result.evidence)
         raise PipelineFinding(f"FINDING: {result.message}", result.evidence)
     return result

@@ -8,10 +8,10 @@ import httpx
 
 from harness.core.errors import ConfigError, TopologyError
 from harness.core.journal import Journal
-from harness.drivers.recording import Recorder
+from harness.drivers.recording import HttpDriver
 
 
-class GitHubClient:
+class GitHubClient(HttpDriver):
     """Talks to GitHub's REST API shape for one repository.
 
     With a `journal`, what it observes is journalled: `github.run`, `github.jobs`, `github.dispatch`,
@@ -30,24 +30,14 @@ class GitHubClient:
         journal: Journal | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.repo = repo
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            timeout=timeout,
+        super().__init__(
+            base_url,
+            timeout,
+            journal,
+            transport,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
-            transport=transport,
         )
-        self._recorder = Recorder(journal)
-
-    @property
-    def journal(self) -> Journal | None:
-        """The journal observations are written to, if any."""
-        return self._recorder.journal
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
+        self.repo = repo
 
     def _json(self, response: httpx.Response) -> Any:
         if response.status_code >= 400:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 
 from harness.core.journal import Journal
-from harness.drivers.recording import Recorder, describe_error
+from harness.drivers.recording import HttpDriver, describe_error
 
 
-class ProductionClient:
+class ProductionClient(HttpDriver):
     """The app on one production host, reached through its published port.
 
     With a `journal`, every probe is journalled as `production.sample` (probe = version,
@@ -23,18 +23,7 @@ class ProductionClient:
         journal: Journal | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
-        self._recorder = Recorder(journal)
-
-    @property
-    def journal(self) -> Journal | None:
-        """The journal observations are written to, if any."""
-        return self._recorder.journal
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
+        super().__init__(base_url, timeout, journal, transport)
 
     def version(self) -> str | None:
         """The version production reports, or None if it does not answer."""

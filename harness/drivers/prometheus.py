@@ -9,7 +9,7 @@ import httpx
 
 from harness.core.errors import TopologyError
 from harness.core.journal import Journal
-from harness.drivers.recording import Recorder
+from harness.drivers.recording import HttpDriver
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 
@@ -18,7 +18,7 @@ def _labels_key(metric: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in metric.items()))
 
 
-class PrometheusClient:
+class PrometheusClient(HttpDriver):
     """Queries one Prometheus server.
 
     With a `journal`, every answer is journalled: `prometheus.query` (instant queries),
@@ -34,20 +34,9 @@ class PrometheusClient:
         journal: Journal | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
-        self._recorder = Recorder(journal)
+        super().__init__(base_url, timeout, journal, transport)
         # (selector, metric labels) -> timestamp of the newest sample journalled for it
         self._newest: dict[SeriesKey, float] = {}
-
-    @property
-    def journal(self) -> Journal | None:
-        """The journal observations are written to, if any."""
-        return self._recorder.journal
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
 
     def ready(self) -> bool:
         """True when Prometheus reports ready."""

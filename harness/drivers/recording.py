@@ -7,6 +7,8 @@ import threading
 from collections.abc import Hashable
 from typing import Any
 
+import httpx
+
 from harness.core.journal import Journal
 
 _NOTHING = object()
@@ -51,3 +53,28 @@ class Recorder:
             self._last[key] = copy.deepcopy(value)
             self.journal.info(op, **copy.deepcopy(fields))
             return True
+
+
+class HttpDriver:
+    """Base of the HTTP drivers: one connection pool to `base_url`, a pluggable transport, a recorder."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float,
+        journal: Journal | None,
+        transport: httpx.BaseTransport | None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers, transport=transport)
+        self._recorder = Recorder(journal)
+
+    @property
+    def journal(self) -> Journal | None:
+        """The journal observations are written to, if any."""
+        return self._recorder.journal
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._http.close()

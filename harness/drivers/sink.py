@@ -7,9 +7,10 @@ from typing import Any
 import httpx
 
 from harness.core.journal import Journal
+from harness.drivers.recording import HttpDriver
 
 
-class SinkClient:
+class SinkClient(HttpDriver):
     """Reads what reached the on-call.
 
     `messages` is not journalled here: a feed elsewhere journals each message once. The
@@ -24,18 +25,7 @@ class SinkClient:
         journal: Journal | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._journal = journal
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
-
-    @property
-    def journal(self) -> Journal | None:
-        """The run journal this client was given (messages are journalled by a feed, not here)."""
-        return self._journal
-
-    def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._http.close()
+        super().__init__(base_url, timeout, journal, transport)
 
     def messages(self, after: int = -1) -> list[dict[str, Any]]:
         """Messages received after sequence number `after`, each with received_ms, path and body."""

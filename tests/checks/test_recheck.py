@@ -46,7 +46,6 @@ def record_failover_run(path: Path, *, with_samples: bool = True) -> Journal:
 def judge_failover(journal: Journal) -> None:
     judge(
         journal,
-        PROFILE,
         "failover",
         {"failover_budget_s": 30.0},
         run_id=RUN,
