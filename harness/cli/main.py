@@ -97,6 +97,19 @@ def cmd_test(ns: argparse.Namespace) -> int:
     return code
 
 
+def cmd_lint(ns: argparse.Namespace) -> int:
+    """ruff check and ruff format --check over the project (what CI runs first)."""
+    from harness.core.settings import project_root
+
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        raise HarnessError(f"ruff is not installed in {ruff.parent}. Fix: ./bin/deploy-chaos setup (installs .[dev])")
+    codes = [
+        subprocess.call([str(ruff), *args], cwd=project_root()) for args in (["check", "."], ["format", "--check", "."])
+    ]
+    return 0 if not any(codes) else EXIT_FINDINGS
+
+
 def cmd_report(ns: argparse.Namespace) -> int:
     """Render reports/allure-results into reports/allure-report."""
     _report()
@@ -181,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test", help=cmd_test.__doc__)
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     p.set_defaults(func=cmd_test)
+    p = sub.add_parser("lint", help=cmd_lint.__doc__)
+    p.set_defaults(func=cmd_lint)
     p = sub.add_parser("report", help=cmd_report.__doc__)
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("cleanup", help=cmd_cleanup.__doc__)
