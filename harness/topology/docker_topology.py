@@ -37,7 +37,6 @@ os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
 REPO = "acme/app"
 PROD_HOST = "prod-web-1"
 INITIAL_VERSION = "1.0.0"
-STATE_FILE = "/var/lib/app-production-state.json"
 
 
 @dataclass(frozen=True)

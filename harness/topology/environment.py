@@ -7,7 +7,6 @@ target live infrastructure in a maintenance window behind the same interface.
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,8 +33,9 @@ from harness.faults.partition import NetworkPartition
 from harness.faults.runner_offline import RunnerOffline
 from harness.faults.service_paused import ServicePaused
 from harness.topology.backend import DockerBackend
-from harness.topology.docker_topology import REPO, STATE_FILE, DockerTopology
+from harness.topology.docker_topology import REPO, DockerTopology
 from harness.topology.ssh_material import cert_valid_before, issue_user_cert
+from harness.topology.state_file import STATE_FILE, record_state_file, state_file_read
 
 
 class Environment(Protocol):
@@ -221,19 +221,15 @@ class DockerEnvironment:
 
         Returns {"state": {...}} or {"error": "..."} (unreadable or not JSON): judging it is a checker's job.
         """
-        container = self.backend.client.containers.get(self.topology.container_name("prod-web-1"))
-        result = container.exec_run(["cat", STATE_FILE])
+        try:
+            container = self.backend.client.containers.get(self.topology.container_name("prod-web-1"))
+            result = container.exec_run(["cat", STATE_FILE])
+        except docker.errors.APIError as exc:  # e.g. the host is frozen: Docker refuses to exec in it
+            return record_state_file(self.journal, state_file_read(None, f"docker exec failed: {exc.explanation}"))
         text = result.output.decode(errors="replace")
-        read: dict[str, Any]
         if result.exit_code != 0:
-            read = {"error": f"cannot read {STATE_FILE} on the production host: {text[-300:]}"}
-        else:
-            try:
-                read = {"state": dict(json.loads(text))}
-            except (ValueError, TypeError) as exc:
-                read = {"error": f"{STATE_FILE} is not a JSON object: {exc}", "content": text[:2000]}
-        self.journal.info("production.state_file", path=STATE_FILE, **read)
-        return read
+            return record_state_file(self.journal, state_file_read(None, text[-300:]))
+        return record_state_file(self.journal, state_file_read(text))
 
     def secrets(self) -> list[str]:
         """The deploy key (each line is checked separately by leak checks)."""

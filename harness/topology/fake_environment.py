@@ -39,7 +39,8 @@ from harness.core.settings import project_root
 from harness.drivers.fakes import FakeGitHub, FakeProduction, FakePrometheus, FakeSink
 from harness.drivers.prometheus import PrometheusClient
 from harness.faults.base import Fault
-from harness.topology.docker_topology import DEFAULT_RUNNERS, REPO, STATE_FILE
+from harness.topology.docker_topology import DEFAULT_RUNNERS, REPO
+from harness.topology.state_file import STATE_FILE, record_state_file, state_file_read
 
 RUNNER_JOB = "github-runners"
 CERT_SECRET = "DEPLOY_SSH_CERT"
@@ -450,19 +451,12 @@ class FakeEnvironment:
         text = self.state_file
         read: dict[str, Any]
         if not self.fake_production.answering:
-            read = {"error": f"cannot read {STATE_FILE} on the production host: it does not answer"}
+            read = state_file_read(None, "it does not answer")
         elif text is None:
-            read = {
-                "error": f"cannot read {STATE_FILE} on the production host: "
-                f"cat: {STATE_FILE}: No such file or directory\n"
-            }
+            read = state_file_read(None, f"cat: {STATE_FILE}: No such file or directory\n")
         else:
-            try:
-                read = {"state": dict(json.loads(text))}
-            except (ValueError, TypeError) as exc:
-                read = {"error": f"{STATE_FILE} is not a JSON object: {exc}", "content": text[:2000]}
-        self.journal.info("production.state_file", path=STATE_FILE, **read)
-        return read
+            read = state_file_read(text)
+        return record_state_file(self.journal, read)
 
     def secrets(self) -> list[str]:
         """The configured secret values (default: one generated fake deploy key)."""

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from fixtures.environment import ScenarioState
-from harness.actions.alerts import OnCallFeed
-from harness.actions.deploys import GitHubEventFeed
 from harness.bootstrap.images import image_tags
 from harness.cli.main import EXIT_FINDINGS, EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, main
 from harness.core.errors import Inconclusive
@@ -27,11 +25,8 @@ def scenario(path: Path, name: str) -> Iterator[ScenarioState]:
     """A scenario on a fake environment journalling to `path`; faults are reverted at the end."""
     env = FakeEnvironment(journal_path=path, budgets=FAST).with_runner("primary").with_runner("secondary")
     env.with_production_version("1.0.0")
-    env.journal.info("scenario.start", scenario=name)
     with env, contextlib.ExitStack() as stack:
-        state = ScenarioState(env, GitHubEventFeed(env), OnCallFeed(env), stack, name=name)
-        state.feed.catch_up()
-        yield state
+        yield ScenarioState.begin(env, name, stack)
 
 
 def record_failover(path: Path) -> Path:

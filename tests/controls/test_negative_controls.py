@@ -145,7 +145,7 @@ CONTROLS = [
         "state-written-early",
         ROLLBACK,
         "broken_release",
-        r"the state file records current_version '4.0.0', but production should still be at",
+        r"the production state file records \{'current_version': '4.0.0'\}, expected \{'current_version': '1.0.0'\}",
         id="state-written-early",
     ),
     pytest.param(

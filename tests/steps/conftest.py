@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 
 from fixtures.environment import ScenarioState
-from harness.actions.alerts import OnCallFeed
-from harness.actions.deploys import GitHubEventFeed
 from harness.checks.enforce import VERDICT_OP
 from harness.topology.fake_environment import FakeEnvironment
 
@@ -35,12 +33,8 @@ def state(env: FakeEnvironment, request: pytest.FixtureRequest) -> Iterator[Scen
     """What the `scenario` fixture builds, on the fake: a scenario window, feeds caught up, a cleanup stack.
 
     At teardown every fault a step entered is reverted, and none may be left in place."""
-    env.journal.info("scenario.start", scenario=request.node.name)
     with contextlib.ExitStack() as stack:
-        scenario = ScenarioState(env, GitHubEventFeed(env), OnCallFeed(env), stack, name=request.node.name)
-        scenario.feed.catch_up()
-        scenario.oncall.catch_up()
-        yield scenario
+        yield ScenarioState.begin(env, request.node.name, stack)
     assert env.leftovers() == []
 
 

@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 
 from fixtures.environment import ScenarioState
-from harness.actions.alerts import OnCallFeed
-from harness.actions.deploys import GitHubEventFeed
 from harness.core.errors import Inconclusive, PipelineFinding
 from harness.core.types import Role
 from harness.topology.fake_environment import FakeEnvironment
@@ -41,7 +39,7 @@ def test_healthy_runners_is_inconclusive_when_monitoring_has_no_target_of_a_runn
     env = FakeEnvironment(budgets={"runner_ready_timeout_s": 0.2}).with_runner("primary")
     env.fake_github.add_runner("runner-secondary", ["self-hosted", "secondary"])
     with env, contextlib.ExitStack() as stack:
-        state = ScenarioState(env, GitHubEventFeed(env), OnCallFeed(env), stack, name="no target")
+        state = ScenarioState.begin(env, "no target", stack)
         with pytest.raises(Inconclusive, match="secondary runner target up in Prometheus"):
             runner_steps.healthy_runners(state)
     assert env.journal.entries("scenario.baseline") == []

@@ -14,9 +14,9 @@ import pytest
 from harness.core.errors import ConfigError, Inconclusive
 from harness.core.journal import Journal
 from harness.faults.base import Fault
-from harness.topology.docker_topology import STATE_FILE
 from harness.topology.environment import Environment
 from harness.topology.fake_environment import CERT_SECRET, EXPIRED_CERT, VALID_CERT, FakeEnvironment, FakeFault
+from harness.topology.state_file import STATE_FILE
 
 
 @pytest.fixture
