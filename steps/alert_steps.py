@@ -10,6 +10,7 @@ from fixtures.environment import ScenarioState
 from harness.actions.alerts import await_notification, record_alert_states
 from harness.checks.alerting import alert_budget, resolve_budget
 from harness.core.claims import alert_claim
+from harness.core.errors import ConfigError
 from harness.core.types import Role
 from steps.parsers import step
 
@@ -18,13 +19,11 @@ from steps.parsers import step
 def oncall_receives(scenario: ScenarioState, alertname: str, role: Role) -> None:
     """Watch the sink for the alert budget after the fault; judge delivery, severity, runbook and latency."""
     env, fault = scenario.env, scenario.runner_fault(role)
-    assert fault.onset_ms is not None
     claim = alert_claim(alertname, role)
     budget = alert_budget(claim, env.profile)
-    await_notification(
-        scenario.oncall, claim, "firing", fault.onset_ms, fault.onset_ms + int(budget["budget_s"] * 1000) + 500
-    )
-    record_alert_states(env, claim, fault.onset_ms)
+    onset = fault.onset()
+    await_notification(scenario.oncall, claim, "firing", onset, onset + int(budget["budget_s"] * 1000) + 500)
+    record_alert_states(env, claim, onset)
     scenario.judge("alert_delivery", budget, alertname=alertname, role=role, fault_id=fault.fault_id)
 
 
@@ -38,12 +37,10 @@ def runner_comes_back(scenario: ScenarioState, role: Role) -> None:
 def oncall_told_resolved(scenario: ScenarioState, alertname: str, role: Role) -> None:
     """Watch the sink for the resolve budget after recovery; judge the resolved notification."""
     env, fault = scenario.env, scenario.runner_fault(role)
-    assert fault.reverted_ms is not None, "the runner comes back before its alert can resolve"
+    recovered = fault.reverted()
     claim = alert_claim(alertname, role)
     budget_s = round(resolve_budget(env.profile), 3)
-    await_notification(
-        scenario.oncall, claim, "resolved", fault.reverted_ms, fault.reverted_ms + int(budget_s * 1000) + 500
-    )
+    await_notification(scenario.oncall, claim, "resolved", recovered, recovered + int(budget_s * 1000) + 500)
     scenario.judge(
         "alert_resolved", {"resolve_budget_s": budget_s}, alertname=alertname, role=role, fault_id=fault.fault_id
     )
@@ -64,13 +61,15 @@ def runner_blip(scenario: ScenarioState, role: Role, alertname: str) -> None:
 def no_page(scenario: ScenarioState, alertname: str, role: Role) -> None:
     """Watch the sink for the whole alert budget after the blip began; read the blip's samples; judge."""
     env, blip = scenario.env, scenario.blip
-    assert blip is not None and blip.onset_ms is not None, "a blip happens before its page is looked for"
+    if blip is None:
+        raise ConfigError(f"scenario {scenario.name!r}: no earlier step made the {role} runner blip")
+    onset = blip.onset()
     claim = alert_claim(alertname, role)
     budget = alert_budget(claim, env.profile)
-    watch_until = blip.onset_ms + int(budget["budget_s"] * 1000)
-    observed = await_notification(scenario.oncall, claim, "firing", blip.onset_ms, watch_until)
+    watch_until = onset + int(budget["budget_s"] * 1000)
+    observed = await_notification(scenario.oncall, claim, "firing", onset, watch_until)
     selector = env.runner_health_selector(role)
-    env.prometheus.samples(selector, (observed - blip.onset_ms) / 1000 + 10)
+    env.prometheus.samples(selector, (observed - onset) / 1000 + 10)
     scenario.judge(
         "no_page",
         budget,

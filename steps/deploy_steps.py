@@ -33,9 +33,7 @@ def deploy_fails_fast(scenario: ScenarioState) -> None:
     """Follow the event log for the fail-fast budget; judge: failed in time, the deploy job never started."""
     env = scenario.env
     budget = env.profile.budget("fail_fast_budget_s")
-    trigger = env.journal.last("deploy.trigger", "invoke")
-    assert trigger is not None
-    await_run_end(env, scenario.feed, scenario.run_id, trigger["ts_ms"] + int(budget * 1000) + 500)
+    await_run_end(env, scenario.feed, scenario.run_id, scenario.trigger_ms() + int(budget * 1000) + 500)
     scenario.judge("fail_fast", {"fail_fast_budget_s": budget}, run_id=scenario.run_id, job_key=DEPLOY_JOB)
 
 

@@ -50,8 +50,7 @@ def monitoring_reports_unhealthy(scenario: ScenarioState, role: Role) -> None:
     """Watch the exporter's runner_status (recorded) for a 0 within the detection budget; judge it."""
     env = scenario.env
     budget = detection_budget(env.profile.timers)
-    onset = scenario.runner_fault(role).onset_ms
-    assert onset is not None
+    onset = scenario.runner_fault(role).onset()
     selector = env.runner_status_selector(role)
     watch_until_down(env, selector, onset, onset + int((budget + 0.5) * 1000))
     scenario.judge("detection", {"detection_budget_s": round(budget, 3)}, selector=selector, what=f"the {role} runner")
@@ -69,9 +68,8 @@ def runner_goes_offline(scenario: ScenarioState, role: Role) -> None:
     """Inject the fault (reverted at scenario end) and wait until monitoring sees it (else: inconclusive)."""
     env = scenario.env
     fault = _enter_runner_fault(scenario, role, env.runner_offline(role))
-    assert fault.onset_ms is not None
     selector = env.runner_health_selector(role)
-    await_seen_unhealthy(env, selector, f"the {role} runner", fault.onset_ms)
+    await_seen_unhealthy(env, selector, f"the {role} runner", fault.onset())
     scenario.unhealthy_selector = scenario.unhealthy_selector or selector
 
 
@@ -79,7 +77,7 @@ def runner_goes_offline(scenario: ScenarioState, role: Role) -> None:
 def deploy_runs_on(scenario: ScenarioState, role: Role) -> None:
     """Follow the event log until the deploy job starts; judge where it ran."""
     env = scenario.env
-    until_ms = _trigger_ms(scenario) + int(env.profile.budget("deploy_timeout_s") * 1000)
+    until_ms = scenario.trigger_ms() + int(env.profile.budget("deploy_timeout_s") * 1000)
     await_job_start(env, scenario.feed, scenario.run_id, DEPLOY_JOB, until_ms)
     scenario.judge("placement", run_id=scenario.run_id, job_key=DEPLOY_JOB, expected_runner=env.runner_name(role))
 
@@ -91,7 +89,7 @@ def deploy_runs_on_secondary(scenario: ScenarioState) -> None:
     budget = env.profile.budget("failover_budget_s")
     if scenario.unhealthy_selector is None:
         raise Inconclusive("no earlier step saw a runner unhealthy, so failover has no start to be timed from")
-    onset = min(f.onset_ms for f in scenario.runner_faults.values() if f.onset_ms is not None)
+    onset = min(f.onset() for f in scenario.runner_faults.values())
     seen = await_seen_unhealthy(env, scenario.unhealthy_selector, "the faulted runner", onset)
     await_job_start(env, scenario.feed, scenario.run_id, DEPLOY_JOB, seen + int(budget * 1000) + 500)
     scenario.judge(
@@ -102,12 +100,6 @@ def deploy_runs_on_secondary(scenario: ScenarioState) -> None:
         expected_runner=env.runner_name(Role.SECONDARY),
         unhealthy_selector=scenario.unhealthy_selector,
     )
-
-
-def _trigger_ms(scenario: ScenarioState) -> int:
-    entry = scenario.env.journal.last("deploy.trigger", "invoke")
-    assert entry is not None, "a deploy is triggered before its placement is judged"
-    return int(entry["ts_ms"])
 
 
 def _enter_runner_fault(scenario: ScenarioState, role: Role, fault: Fault) -> Fault:

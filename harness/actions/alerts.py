@@ -8,6 +8,7 @@ from typing import Any
 from harness.actions.feeds import JournalFeed
 from harness.checks.alerting import alerts_selector, notifications
 from harness.core.claims import AlertClaim
+from harness.core.waiting import watch
 from harness.topology.environment import Environment
 
 
@@ -27,14 +28,13 @@ def await_notification(feed: OnCallFeed, claim: AlertClaim, status: str, after_m
 
     Journals how far the sink was watched and returns that wall-clock time (ms).
     """
-    while True:
-        now_ms = int(time.time() * 1000)
+
+    def probe() -> bool:
         feed.poll()
-        if any(n["received_ms"] >= after_ms for n in notifications(feed.messages(), claim, status)):
-            return feed.mark_observed(now_ms)
-        if now_ms >= until_ms:
-            return feed.mark_observed(now_ms)
-        time.sleep(0.1)
+        return any(n["received_ms"] >= after_ms for n in notifications(feed.messages(), claim, status))
+
+    _, observed = watch(probe, until_ms)
+    return feed.mark_observed(observed)
 
 
 def record_alert_states(env: Environment, claim: AlertClaim, since_ms: int) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 
 from harness.actions.feeds import JournalFeed
 from harness.checks.failover import first_unhealthy_ms
 from harness.core.errors import Inconclusive
-from harness.core.waiting import WaitTimeout, wait_for
+from harness.core.waiting import WaitTimeout, now_ms, wait_for, watch
 from harness.topology.environment import Environment
 
 DEPLOY_WORKFLOW = "deploy.yml"
@@ -51,12 +51,7 @@ def await_seen_unhealthy(env: Environment, selector: str, what: str, onset_ms: i
 def watch_until_down(env: Environment, selector: str, onset_ms: int, deadline_ms: int) -> None:
     """Poll `selector` (recorded) until a 0 sample after `onset_ms` or until `deadline_ms`."""
     window = (deadline_ms - onset_ms) / 1000 + 30
-    while True:
-        if first_unhealthy_ms(env.prometheus.samples(selector, window), onset_ms) is not None:
-            return
-        if time.time() * 1000 >= deadline_ms:
-            return
-        time.sleep(0.25)
+    watch(lambda: first_unhealthy_ms(env.prometheus.samples(selector, window), onset_ms), deadline_ms, 0.25)
 
 
 def trigger_deploy(env: Environment, version: str) -> int:
@@ -67,14 +62,15 @@ def trigger_deploy(env: Environment, version: str) -> int:
     return run_id
 
 
-def _follow(feed: GitHubEventFeed, until_ms: int, done: Any) -> int:
+def _follow(feed: GitHubEventFeed, until_ms: int, done: Callable[[list[dict[str, Any]]], bool]) -> int:
     """Poll the event log until `done(events)` holds or `until_ms`; journal how far it was watched."""
-    while True:
-        now_ms = int(time.time() * 1000)
+
+    def probe() -> bool:
         feed.poll()
-        if done(feed.events()) or now_ms >= until_ms:
-            return feed.mark_observed(now_ms)
-        time.sleep(0.1)
+        return done(feed.events())
+
+    _, observed = watch(probe, until_ms)
+    return feed.mark_observed(observed)
 
 
 def await_job_start(env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, until_ms: int) -> int:
@@ -129,22 +125,23 @@ def await_job_log(
     env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, text: str, timeout: float
 ) -> bool:
     """Follow `job_key`'s log (recorded) until it contains `text` (True) or the job ends / `timeout` passes (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def probe() -> str | None:
         feed.poll()
         mine = [e for e in feed.events() if e.get("run_id") == run_id and e.get("job_key") == job_key]
         job_id = next((e["job_id"] for e in mine if e["type"] == "job.started"), None)
         if job_id is not None and text in env.github.job_logs(job_id):
-            return True
+            return "seen"
         if any(e["type"] in ("job.completed", "job.skipped") for e in mine):
-            return False
-        time.sleep(0.2)
-    return False
+            return "ended"
+        return None
+
+    return watch(probe, now_ms() + int(timeout * 1000), 0.2)[0] == "seen"
 
 
 def await_run_completed(env: Environment, feed: GitHubEventFeed, run_id: int, timeout: float) -> dict[str, Any]:
     """Follow the event log until the run completes (or `timeout`); record the run, its jobs, logs and summaries."""
-    until_ms = int(time.time() * 1000 + timeout * 1000)
+    until_ms = now_ms() + int(timeout * 1000)
     _follow(feed, until_ms, lambda events: _completed(events, run_id))
     return record_run(env, run_id)
 

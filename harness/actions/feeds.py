@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from harness.core.journal import Journal
+from harness.core.waiting import now_ms
 
 Fetch = Callable[[int], list[dict[str, Any]]]
 
@@ -44,6 +44,6 @@ class JournalFeed:
 
     def mark_observed(self, until_ms: int | None = None) -> int:
         """Journal that the source was watched (polled) up to `until_ms` (default: now); return it."""
-        until_ms = int(time.time() * 1000) if until_ms is None else until_ms
+        until_ms = now_ms() if until_ms is None else until_ms
         self.journal.info("watch.end", source=self.op, until_ms=until_ms, feed=self.feed_id)
         return until_ms

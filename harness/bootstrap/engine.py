@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from docker.errors import DockerException
 
 from harness.bootstrap.progress import Progress
 from harness.core.errors import EnginePermissionDenied, EngineUnavailable
+from harness.core.waiting import now_ms, watch
 
 DEFAULT_SOCKET = Path("/var/run/docker.sock")
 DOCKERD_LOG = Path("/var/log/deploy-chaos-dockerd.log")
@@ -103,12 +103,14 @@ def start_dockerd(progress: Progress) -> None:
     with progress.step("start dockerd in the background") as rec:
         log = DOCKERD_LOG.open("ab")
         subprocess.Popen(["dockerd"], stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if DEFAULT_SOCKET.exists() and ping(f"unix://{DEFAULT_SOCKET}"):
-                rec.detail = f"dockerd answering on {DEFAULT_SOCKET}, log in {DOCKERD_LOG}"
-                return
-            time.sleep(0.25)
+        answering, _ = watch(
+            lambda: DEFAULT_SOCKET.exists() and ping(f"unix://{DEFAULT_SOCKET}"),
+            now_ms() + int(START_TIMEOUT_S * 1000),
+            0.25,
+        )
+        if answering:
+            rec.detail = f"dockerd answering on {DEFAULT_SOCKET}, log in {DOCKERD_LOG}"
+            return
         tail = DOCKERD_LOG.read_text(errors="replace")[-800:] if DOCKERD_LOG.exists() else ""
         raise EngineUnavailable(
             f"dockerd was started but did not answer on {DEFAULT_SOCKET} within {START_TIMEOUT_S:.0f} s. "

@@ -9,7 +9,7 @@ import uuid
 from types import TracebackType
 from typing import Any
 
-from harness.core.errors import FaultRevertFailed, Inconclusive
+from harness.core.errors import FaultRevertFailed, HarnessError, Inconclusive
 from harness.core.journal import Journal
 
 
@@ -66,6 +66,18 @@ class Fault(abc.ABC):
         )
         self.onset_ms = entry["ts_ms"]
         return self
+
+    def onset(self) -> int:
+        """Wall ms at which the fault took effect (its fault.inject ok entry)."""
+        if self.onset_ms is None:
+            raise HarnessError(f"fault {self.name} has not taken effect: enter it before asking when it did")
+        return self.onset_ms
+
+    def reverted(self) -> int:
+        """Wall ms at which the fault was reverted (its fault.revert ok entry)."""
+        if self.reverted_ms is None:
+            raise HarnessError(f"fault {self.name} has not been reverted yet")
+        return self.reverted_ms
 
     def revert_now(self) -> None:
         """End the fault window early (e.g. "the runner comes back"); exiting later is then a no-op."""
