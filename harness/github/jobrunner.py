@@ -91,9 +91,18 @@ class JobRunner:
             self.control.request_cancel()
 
     def _report(self, call: Callable[[], Any], attempts: int = 5) -> None:
-        for attempt in range(attempts):
-            if self.control.lost:
-                return
+        self._deliver(call, lambda attempt: attempt < attempts, lambda attempt: min(0.2 * 2**attempt, 2.0))
+
+    def _deliver(
+        self, call: Callable[[], Any], keep_trying: Callable[[int], bool], pause: Callable[[int], float]
+    ) -> None:
+        """Send one control-plane call until it lands, the lease is lost, or `keep_trying` says stop.
+
+        A 404/410 answer means GitHub no longer knows the job: the lease is lost. Other HTTP
+        errors are final; transport errors are retried after `pause(attempt)` seconds.
+        """
+        attempt = 0
+        while not self.control.lost and keep_trying(attempt):
             try:
                 self._on_reply(call())
                 return
@@ -102,7 +111,8 @@ class JobRunner:
                     self.control.lose()
                 return
             except TransportError:
-                time.sleep(min(0.2 * 2**attempt, 2.0))
+                time.sleep(pause(attempt))
+                attempt += 1
 
     def log(self, text: str) -> None:
         """Mask and queue one log line."""
@@ -251,18 +261,12 @@ class JobRunner:
 
     def _complete(self, conclusion: str, outputs: dict[str, str]) -> None:
         deadline = time.monotonic() + max(60.0, self.settings.lease_renew_s * 10)
-        while not self.control.lost and time.monotonic() < deadline:
-            try:
-                self.client.complete(
-                    self.job_id, self.token, conclusion, outputs, self.annotations, "\n".join(self.summary)
-                )
-                return
-            except HttpError as exc:
-                if exc.status in (404, 410):
-                    self.control.lose()
-                return
-            except TransportError:
-                time.sleep(1.0)
+        summary = "\n".join(self.summary)
+        self._deliver(
+            lambda: self.client.complete(self.job_id, self.token, conclusion, outputs, self.annotations, summary),
+            lambda attempt: time.monotonic() < deadline,
+            lambda attempt: 1.0,
+        )
 
     def _job_outputs(self) -> dict[str, str]:
         out: dict[str, str] = {}
