@@ -14,6 +14,7 @@ from typing import Any
 from harness.checks import (
     alerting,
     concurrency,
+    converged,
     diagnosis,
     fail_fast,
     failover,
@@ -51,6 +52,7 @@ CHECKERS: MappingProxyType[str, Checker] = MappingProxyType(
         "exclusive": concurrency.judge_exclusive,
         "superseded": concurrency.judge_superseded,
         "secrets": secrets.judge_no_secret_leak,
+        "converged": converged.judge_converged,
     }
 )
 
