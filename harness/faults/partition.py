@@ -1,4 +1,4 @@
-"""Network partition between a container and a peer: iptables DROP in the container's netns.
+"""Network partition between a container and its peers: iptables DROP in the container's netns.
 
 The rules carry a comment naming the run, so leftovers are found by listing the chain,
 and they are deleted by the exact spec they were added with.
@@ -6,6 +6,7 @@ and they are deleted by the exact spec they were added with.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from harness.core.journal import Journal
@@ -14,7 +15,7 @@ from harness.topology.backend import ContainerBackend
 
 
 class NetworkPartition(Fault):
-    """Drop all traffic between `container` and `peer` (both directions)."""
+    """Drop all traffic between `container` and `peer` (one container, or several: e.g. every production host)."""
 
     name = "network_partition"
 
@@ -23,13 +24,14 @@ class NetworkPartition(Fault):
         journal: Journal,
         backend: ContainerBackend,
         container: str,
-        peer: str,
+        peer: str | Sequence[str],
         peer_name: str,
         probe: list[str],
         tag: str,
     ) -> None:
         super().__init__(journal)
-        self.backend, self.container, self.peer, self.peer_name = backend, container, peer, peer_name
+        self.backend, self.container, self.peer_name = backend, container, peer_name
+        self.peers = [peer] if isinstance(peer, str) else list(peer)
         self.probe, self.tag = probe, tag
         self._specs: list[list[str]] = []
 
@@ -42,13 +44,13 @@ class NetworkPartition(Fault):
         return [["OUTPUT", "-d", ip, *comment, "-j", "DROP"], ["INPUT", "-s", ip, *comment, "-j", "DROP"]]
 
     def inject(self) -> None:
-        """Insert the DROP rules at the top of OUTPUT and INPUT."""
-        ip = self.backend.ip_address(self.peer)
-        for spec in self._rule_specs(ip):
-            code, out = self.backend.netns_exec(self.container, ["iptables", "-w", "-I", *spec])
-            if code != 0:
-                raise RuntimeError(f"iptables -I {' '.join(spec)} failed in {self.container}: {out.strip()}")
-            self._specs.append(spec)
+        """Insert the DROP rules for every peer at the top of OUTPUT and INPUT."""
+        for peer in self.peers:
+            for spec in self._rule_specs(self.backend.ip_address(peer)):
+                code, out = self.backend.netns_exec(self.container, ["iptables", "-w", "-I", *spec])
+                if code != 0:
+                    raise RuntimeError(f"iptables -I {' '.join(spec)} failed in {self.container}: {out.strip()}")
+                self._specs.append(spec)
 
     def took_effect(self) -> bool:
         """The probe (e.g. curl to the peer) fails from inside the container."""

@@ -36,6 +36,12 @@ class ContainerBackend(Protocol):
     def unpause(self, name: str) -> None:
         """Thaw a paused container."""
 
+    def kill(self, name: str) -> None:
+        """SIGKILL every process of a container (it stops, as a host losing power does)."""
+
+    def start(self, name: str) -> None:
+        """Start a stopped container again (its entrypoint runs anew)."""
+
     def status(self, name: str) -> str:
         """Current status of a container ('missing' if it does not exist)."""
 
@@ -78,6 +84,14 @@ class DockerBackend:
     def unpause(self, name: str) -> None:
         """Thaw a paused container."""
         self.client.containers.get(name).unpause()
+
+    def kill(self, name: str) -> None:
+        """docker kill (SIGKILL)."""
+        self.client.containers.get(name).kill()
+
+    def start(self, name: str) -> None:
+        """docker start."""
+        self.client.containers.get(name).start()
 
     def status(self, name: str) -> str:
         """Current status, or 'missing'."""

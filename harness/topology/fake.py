@@ -39,6 +39,16 @@ class FakeContainerBackend:
         self.calls.append(("unpause", name))
         self._set(name, "running")
 
+    def kill(self, name: str) -> None:
+        """Mark exited."""
+        self.calls.append(("kill", name))
+        self._set(name, "exited")
+
+    def start(self, name: str) -> None:
+        """Mark running."""
+        self.calls.append(("start", name))
+        self._set(name, "running")
+
     def status(self, name: str) -> str:
         """Status or 'missing'."""
         return self.containers[name].status if name in self.containers else "missing"
