@@ -69,12 +69,15 @@ def check_converged(
     settled_ms: int,
     budget_s: float,
     observed_until_ms: int,
+    quiescent_ms: int | None = None,
 ) -> CheckResult:
     """Verdict: from `settled_ms` + `budget_s` on, every sample is uniform at `before` or at `target`.
 
     `settled_ms` is when the disruption ended (its revert, or its onset when the disruption is
     permanent, such as a killed runner); the pipeline's own recovery (retry, secondary, watchdog)
-    gets `budget_s` from then.
+    gets `budget_s` from then. Sampling may end before that deadline when production was seen
+    quiescent at `quiescent_ms` (no deploy run going, no open deploy transaction): then nothing
+    is left that could change it, and the samples up to then decide.
     """
     budget = {"recovery_budget_s": budget_s}
     if not samples:
@@ -89,17 +92,6 @@ def check_converged(
         "longest_mixed_s": round(max((e - s for s, e in windows), default=0) / 1000, 3),
         "mixed_total_s": round(sum(e - s for s, e in windows) / 1000, 3),
     }
-    if observed_until_ms < deadline or samples[-1].ts_ms < deadline:
-        return CheckResult(
-            CLAIM,
-            Verdict.INCONCLUSIVE,
-            f"sampling ended {(deadline - min(observed_until_ms, samples[-1].ts_ms)) / 1000:.1f} s before the "
-            "recovery budget elapsed",
-            measured,
-            budget,
-        )
-    after = [s for s in samples if s.ts_ms >= deadline]
-    wrong = [s for s in after if s.uniform not in (before, target)]
     # when the final stretch began: the first sample from which every later one equals the last
     final = samples[-1].uniform
     stretch_start = samples[-1].ts_ms
@@ -109,6 +101,20 @@ def check_converged(
         stretch_start = sample.ts_ms
     measured["final_version"] = final
     measured["recovery_s"] = round(max(0, stretch_start - settled_ms) / 1000, 3) if final else None
+    if observed_until_ms < deadline or samples[-1].ts_ms < deadline:
+        quiet = quiescent_ms is not None and final in (before, target) and stretch_start <= quiescent_ms
+        if not quiet or stretch_start > deadline:
+            return CheckResult(
+                CLAIM,
+                Verdict.INCONCLUSIVE,
+                f"sampling ended {(deadline - min(observed_until_ms, samples[-1].ts_ms)) / 1000:.1f} s before the "
+                "recovery budget elapsed, without production seen quiescent at one version",
+                measured,
+                budget,
+            )
+        deadline = samples[-1].ts_ms  # quiescent: the last samples are the final state
+    after = [s for s in samples if s.ts_ms >= deadline]
+    wrong = [s for s in after if s.uniform not in (before, target)]
     if wrong:
         first = wrong[0]
         if first.mixed:
@@ -163,4 +169,7 @@ def judge_converged(history: History, request: CheckRequest) -> CheckResult:
         settled_ms=window.reverted_ms if window.reverted_ms is not None else window.onset_ms,
         budget_s=request.budget("recovery_budget_s"),
         observed_until_ms=history.observed_until("production.components"),
+        quiescent_ms=max(
+            (int(e["ts_ms"]) for e in history.of("production.quiescence") if e.get("quiescent")), default=None
+        ),
     )

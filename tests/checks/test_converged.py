@@ -143,3 +143,15 @@ def test_judge_takes_the_settle_time_from_the_fault_window(reverted: int | None,
     samples = timeline((0, 6500, (N1, N, N, N, N)), (6500, 12_000, (N,)))
     request = CheckRequest("converged", {"before": N, "target": N1, "fault_id": "f1"}, {"recovery_budget_s": 5.0})
     assert judge_converged(History(entries(samples, reverted=reverted)), request).verdict is expected
+
+
+def test_sampling_may_stop_early_once_production_is_quiescent_at_one_version() -> None:
+    samples = timeline((0, 1000, (N,)), (1000, 1500, (N1, N, N, N, N)), (1500, 3000, (N1,)))
+    common = {"before": N, "target": N1, "settled_ms": T0 + 500, "budget_s": 30.0}
+    quiet = check_converged(samples, observed_until_ms=T0 + 2900, quiescent_ms=T0 + 2800, **common)
+    assert quiet.verdict is Verdict.PASSED
+    assert quiet.measured["final_version"] == N1 and quiet.measured["longest_mixed_s"] == 0.5
+    # quiescence seen while still mixed proves nothing: keep watching
+    early = check_converged(samples, observed_until_ms=T0 + 2900, quiescent_ms=T0 + 1200, **common)
+    assert early.verdict is Verdict.INCONCLUSIVE
+    assert check_converged(samples, observed_until_ms=T0 + 2900, **common).verdict is Verdict.INCONCLUSIVE
