@@ -32,6 +32,7 @@ class ComponentSampler:
         self.failures = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stopped_at: int | None = None
 
     def start(self) -> ComponentSampler:
         """Start sampling (journals `sampler.start`)."""
@@ -53,12 +54,15 @@ class ComponentSampler:
             self._stop.wait(max(0.0, self.period_s - elapsed))
 
     def stop(self) -> int:
-        """Stop sampling; journal how far it sampled (watch.end); return that wall ms."""
+        """Stop sampling (once); journal how far it sampled (watch.end); return that wall ms."""
+        if self._stopped_at is not None:
+            return self._stopped_at
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         until = now_ms()
         self.journal.info("watch.end", source=SOURCE, until_ms=until, reads=self.reads, failures=self.failures)
+        self._stopped_at = until
         return until
 
     def __enter__(self) -> ComponentSampler:

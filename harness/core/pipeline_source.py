@@ -7,9 +7,12 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from harness.core.errors import ConfigError
 
 VARIANTS_DIR = "variants"
+DEPLOY_STEPS = "ansible/steps.yml"
 EXCLUDED_PARTS = {"__pycache__"}
 
 
@@ -73,3 +76,25 @@ class PipelineSource:
                 with path.open("rb") as fh:
                     tar.addfile(info, fh)
         return buffer.getvalue()
+
+    def deploy_steps(self, path: str = DEPLOY_STEPS) -> list[str]:
+        """The pipeline's deploy steps in order, as it declares them (a YAML list of names, or of {name: ...}).
+
+        Scenarios that interrupt a deploy at each step take the list from here, never hard-coded.
+        """
+        file = self.files().get(path)
+        if file is None:
+            raise ConfigError(
+                f"the pipeline under test ({self.root}, {self.label}) declares no deploy steps: no {path}. "
+                "Fix: list the deploy's steps there in order, one name each, as the deploy logs them (DCH-STEP <name>)."
+            )
+        try:
+            data = yaml.safe_load(file.read_text())
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
+        if isinstance(data, dict):
+            data = data.get("steps")
+        names = [item.get("name") if isinstance(item, dict) else item for item in data or []]
+        if not names or not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
+            raise ConfigError(f"{file}: expected a list of distinct step names (or {{name: ...}}), got {data!r}")
+        return names

@@ -44,3 +44,11 @@ def test_a_failing_read_is_journalled_and_sampling_goes_on() -> None:
 def test_a_period_too_coarse_to_see_short_mixed_windows_is_refused(period: float) -> None:
     with pytest.raises(ValueError, match="sampling period"):
         ComponentSampler(Journal("t"), lambda: None, period_s=period)
+
+
+def test_stop_is_idempotent() -> None:
+    journal = Journal("t")
+    sampler = ComponentSampler(journal, lambda: None, period_s=0.05).start()
+    first = sampler.stop()
+    assert sampler.stop() == first
+    assert len(journal.entries("watch.end")) == 1

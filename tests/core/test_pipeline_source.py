@@ -181,3 +181,32 @@ def test_real_unknown_variant_lists_no_failover() -> None:
     with pytest.raises(ConfigError) as err:
         PipelineSource(PIPELINE, "no-such-variant")
     assert "no-failover" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("- lock\n- snapshot\n- commit\n", ["lock", "snapshot", "commit"]),
+        ("steps:\n  - name: lock\n  - name: commit\n", ["lock", "commit"]),
+    ],
+)
+def test_deploy_steps_come_from_the_pipeline(tmp_path: Path, content: str, expected: list[str]) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / "ansible").mkdir()
+    (tmp_path / "ansible" / "steps.yml").write_text(content)
+    assert PipelineSource(tmp_path).deploy_steps() == expected
+
+
+@pytest.mark.parametrize("content", ["", "- lock\n- lock\n", "{a: 1}", "- {}\n", "[unclosed"])
+def test_bad_deploy_steps_are_one_line_config_errors(tmp_path: Path, content: str) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / "ansible").mkdir()
+    (tmp_path / "ansible" / "steps.yml").write_text(content)
+    with pytest.raises(ConfigError, match=r"steps\.yml"):
+        PipelineSource(tmp_path).deploy_steps()
+
+
+def test_a_pipeline_without_deploy_steps_says_how_to_fix_it(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    with pytest.raises(ConfigError, match=r"declares no deploy steps: no ansible/steps\.yml\. Fix:"):
+        PipelineSource(tmp_path).deploy_steps()
