@@ -3,6 +3,7 @@ so pytest-bdd names the step that has no definition instead of failing later wit
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import parse
@@ -12,6 +13,15 @@ from harness.core.claims import ALERT_CLAIMS
 from harness.core.types import Role
 
 ALERT_NAMES = sorted({claim.alertname for claim in ALERT_CLAIMS})
+
+
+class Disruption(enum.StrEnum):
+    """How a deploy is cut off half-way (US3 interruption matrix)."""
+
+    RUNNER_KILLED = "runner killed"  # SIGKILL: no rescue, trap or always step runs
+    RUNNER_FROZEN = "runner frozen"  # until GitHub's lease on the job expires
+    NETWORK_CUT = "network cut"  # the runner loses every production host until the attempt fails
+    ATTEMPT_TIMEOUT = "attempt timeout"  # a production host hangs until the attempt times out
 
 
 @parse.with_pattern("|".join(r.value for r in Role))
@@ -24,6 +34,11 @@ def _alert(text: str) -> str:
     return text
 
 
+@parse.with_pattern("|".join(d.value for d in Disruption))
+def _disruption(text: str) -> Disruption:
+    return Disruption(text)
+
+
 @parse.with_pattern(r"\d+(?:\.\d+){1,3}")
 def _version(text: str) -> str:
     return text
@@ -34,7 +49,13 @@ def _word(text: str) -> str:
     return text
 
 
-TYPES: dict[str, Any] = {"Role": _role, "Alert": _alert, "Version": _version, "Word": _word}
+TYPES: dict[str, Any] = {
+    "Role": _role,
+    "Alert": _alert,
+    "Version": _version,
+    "Word": _word,
+    "Disruption": _disruption,
+}
 
 
 def step(pattern: str) -> parsers.parse:

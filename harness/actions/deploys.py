@@ -73,6 +73,17 @@ def _follow(feed: GitHubEventFeed, until_ms: int, done: Callable[[list[dict[str,
     return feed.mark_observed(observed)
 
 
+def deploy_runner(feed: GitHubEventFeed, run_id: int, job_key: str) -> str | None:
+    """The runner `job_key` of `run_id` started on (from the journalled events), if it started."""
+    feed.poll()
+    started = [
+        e
+        for e in feed.events()
+        if e["type"] == "job.started" and e.get("run_id") == run_id and e.get("job_key") == job_key
+    ]
+    return started[0].get("runner_name") if started else None
+
+
 def await_job_start(env: Environment, feed: GitHubEventFeed, run_id: int, job_key: str, until_ms: int) -> int:
     """Follow the event log until `job_key` of `run_id` starts or ends, or until `until_ms`; return ms watched."""
     states = ("job.started", "job.completed")
