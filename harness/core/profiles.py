@@ -34,6 +34,7 @@ BUDGET_KEYS = (
     "runner_ready_timeout_s",
     "alert_dispatch_margin_s",
     "success_trials_max",
+    "recovery_budget_s",
 )
 
 
