@@ -1,4 +1,4 @@
-"""harness/cli/main.py without Docker: `recheck` on journals recorded on a FakeEnvironment, `images`, `--help`."""
+"""harness/cli/commands.py without Docker: `recheck` on journals recorded on a FakeEnvironment, `images`, `--help`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from fixtures.environment import ScenarioState
 from harness.bootstrap.images import image_tags
-from harness.cli.main import EXIT_FINDINGS, EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, main
+from harness.cli.commands import EXIT_FINDINGS, EXIT_INCONCLUSIVE, EXIT_USAGE, main, outcome_code
 from harness.core.errors import Inconclusive
 from harness.core.types import Role
 from harness.topology.fake_environment import FakeEnvironment
@@ -114,7 +114,7 @@ def test_recheck_of_a_bad_journal_exits_3_with_one_error_line(
     if content is not None:
         path.write_text(content)
 
-    assert main(["recheck", str(path)]) == EXIT_HARNESS_ERROR
+    assert main(["recheck", str(path)]) == EXIT_USAGE
 
     out, err = capsys.readouterr()
     assert out == ""
@@ -127,8 +127,9 @@ def test_recheck_of_a_bad_journal_exits_3_with_one_error_line(
 def test_a_malformed_budget_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["recheck", str(tmp_path / "j.jsonl"), "--budget", "failover_budget_s"])
-    assert exited.value.code == 2
-    assert "is not NAME=SECONDS" in capsys.readouterr().err
+    assert exited.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "is not NAME=SECONDS" in err and len(err.splitlines()) == 1 and "Fix: see" in err
 
 
 def test_images_prints_each_image_and_its_tag(capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,5 +153,39 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main([])
-    assert exited.value.code == 2
+    assert exited.value.code == EXIT_USAGE
     assert "required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--profile", "nightlly"], "unknown profile 'nightlly'"),
+        (["run", "--variant", "no-such-variant"], "unknown pipeline variant 'no-such-variant'"),
+        (["run", "--pipeline", "/no/such/folder"], "--pipeline /no/such/folder: no such folder"),
+    ],
+)
+def test_run_inputs_are_checked_before_anything_starts(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("harness.cli.commands._setup", lambda **_: pytest.fail("setup must not start on bad input"))
+    assert main(argv) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("pytest_code", "outcome", "expected"),
+    [
+        (0, None, 0),
+        (1, {"findings": 2, "inconclusive": 1}, 1),
+        (1, {"findings": 0, "inconclusive": 1}, 2),
+        (1, None, 2),
+        (2, {"findings": 1}, 130),
+        (4, None, 3),
+    ],
+)
+def test_exit_codes_tell_findings_from_inconclusive_from_bad_input(
+    pytest_code: int, outcome: dict[str, int] | None, expected: int
+) -> None:
+    assert outcome_code(pytest_code, outcome) == expected

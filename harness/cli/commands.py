@@ -1,4 +1,9 @@
-"""deploy-chaos: the one command of the harness (setup, run, test, report, cleanup)."""
+"""deploy-chaos: the one command of the harness.
+
+Exit codes: 0 every claim checked passed; 1 the pipeline failed a claim (findings); 2 the harness
+could not decide (inconclusive scenarios or a harness error); 3 bad input (usage, profile,
+pipeline path, variant, journal); 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,23 @@ import sys
 import time
 from pathlib import Path
 
-from harness.core.errors import HarnessError
+from harness.core.errors import ConfigError, HarnessError
 
 EXIT_FINDINGS = 1
 EXIT_INCONCLUSIVE = 2
-EXIT_HARNESS_ERROR = 3
+EXIT_HARNESS_ERROR = 2
+EXIT_USAGE = 3
+EXIT_INTERRUPTED = 130
+PYTEST_INTERRUPTED, PYTEST_USAGE = 2, 4
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage in one line and exits with EXIT_USAGE."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """One line: what is wrong, and where to look."""
+        print(f"deploy-chaos: error: {message}. Fix: see `{self.prog} --help`", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
 
 
 def _setup(rebuild: bool = False) -> None:
@@ -73,9 +90,48 @@ def cmd_setup(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _validate_run_inputs(ns: argparse.Namespace) -> None:
+    """Profile, pipeline path and variant are checked before anything starts (ConfigError: one line)."""
+    from harness.core.pipeline_source import PipelineSource
+    from harness.core.profiles import load_profile
+    from harness.core.settings import project_root
+
+    load_profile(ns.profile, project_root() / "profiles")
+    root = Path(ns.pipeline).resolve() if ns.pipeline else project_root() / "pipeline"
+    if not root.is_dir():
+        raise ConfigError(f"--pipeline {ns.pipeline}: no such folder. Fix: give the root of a pipeline repository")
+    PipelineSource(root, ns.variant)
+
+
+def outcome_code(pytest_code: int, outcome: dict[str, int] | None) -> int:
+    """The exit code of a run, from pytest's and the session's tally of findings and inconclusive scenarios."""
+    if pytest_code == 0:
+        return 0
+    if pytest_code == PYTEST_INTERRUPTED:
+        return EXIT_INTERRUPTED
+    if pytest_code == PYTEST_USAGE:
+        return EXIT_USAGE
+    if outcome and outcome.get("findings"):
+        return EXIT_FINDINGS
+    return EXIT_INCONCLUSIVE
+
+
+def _outcome() -> dict[str, int] | None:
+    import json
+
+    from harness.core.settings import reports_dir
+
+    path = reports_dir() / "outcome.json"
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return None
+
+
 def cmd_run(ns: argparse.Namespace) -> int:
     """Set up, run the Gherkin scenarios against the pipeline, write the HTML report."""
     started = time.monotonic()
+    _validate_run_inputs(ns)
     _setup()
     args = ["tests/scenarios", f"--profile={ns.profile}"]
     if ns.variant:
@@ -84,8 +140,9 @@ def cmd_run(ns: argparse.Namespace) -> int:
         args.append(f"--pipeline={ns.pipeline}")
     code = _pytest(args + list(ns.pytest_args))
     _report()
-    print(f"run finished in {time.monotonic() - started:.1f} s (pytest exit {code})", file=sys.stderr)
-    return code
+    result = outcome_code(code, _outcome())
+    print(f"run finished in {time.monotonic() - started:.1f} s (exit {result}; pytest {code})", file=sys.stderr)
+    return result
 
 
 def cmd_test(ns: argparse.Namespace) -> int:
@@ -180,7 +237,7 @@ def cmd_recheck(ns: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser."""
-    parser = argparse.ArgumentParser(prog="deploy-chaos", description=__doc__)
+    parser = _Parser(prog="deploy-chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("setup", aliases=["doctor"], help=cmd_setup.__doc__)
     p.add_argument("--rebuild", action="store_true", help="rebuild images even if their tag exists")
@@ -214,16 +271,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; harness errors print their one-paragraph explanation and exit 3."""
+    """Entry point: bad input prints one line and exits 3; a harness error its explanation and exits 2."""
     ns = build_parser().parse_args(argv)
     try:
         return int(ns.func(ns))
+    except ConfigError as exc:
+        print(f"deploy-chaos: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except HarnessError as exc:
         print(f"deploy-chaos: error: {exc}", file=sys.stderr)
         return EXIT_HARNESS_ERROR
     except KeyboardInterrupt:
         print("deploy-chaos: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
