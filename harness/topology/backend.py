@@ -6,8 +6,10 @@ Faults and cleanup call this interface only, so tests can pass `FakeContainerBac
 
 from __future__ import annotations
 
+import math
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import docker
@@ -15,6 +17,8 @@ from docker.errors import DockerException, NotFound
 
 LABEL_MANAGED = "dch.managed"
 LABEL_RUN = "dch.run"
+# the resource settings faults read and change (engine API names, as in HostConfig and POST /update)
+RESOURCE_FIELDS = ("Memory", "MemorySwap", "NanoCpus", "CpuQuota", "CpuPeriod")
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,27 @@ class ContainerBackend(Protocol):
 
     def netns_exec(self, name: str, argv: list[str]) -> tuple[int, str]:
         """Run a host binary (`argv`, e.g. iptables) inside the container's network namespace."""
+
+    def stop(self, name: str, timeout_s: float = 10.0) -> None:
+        """Stop a container: SIGTERM, then SIGKILL after `timeout_s` (docker stop)."""
+
+    def exec_detached(self, name: str, argv: list[str]) -> None:
+        """Start `argv` inside the container and return at once (it keeps running after this call)."""
+
+    def mntns_exec(self, name: str, argv: list[str]) -> tuple[int, str]:
+        """Run `argv` in the container's mount and PID namespaces with the host's privileges (e.g. mount)."""
+
+    def resources(self, name: str) -> dict[str, int]:
+        """The container's resource settings as the engine records them (Memory, MemorySwap, NanoCpus, ...)."""
+
+    def update_resources(self, name: str, **fields: int) -> None:
+        """Change resource settings of a running container (docker update; engine API field names)."""
+
+    def cgroup_read(self, name: str, controller: str, filename: str) -> str:
+        """Read a file of the container's cgroup v1 `controller` from the host (e.g. memory, memory.oom_control)."""
+
+    def ports(self, name: str) -> dict[str, list[str]]:
+        """Published ports: container port ("9090/tcp") -> host addresses ("127.0.0.1:32768")."""
 
 
 def _filters(labels: dict[str, str]) -> dict[str, list[str]]:
@@ -156,3 +181,61 @@ class DockerBackend:
             timeout=30,
         )
         return proc.returncode, proc.stdout + proc.stderr
+
+    def stop(self, name: str, timeout_s: float = 10.0) -> None:
+        """docker stop (SIGTERM, SIGKILL after `timeout_s`, rounded up to whole seconds as the API wants)."""
+        self.client.containers.get(name).stop(timeout=max(0, math.ceil(timeout_s)))
+
+    def exec_detached(self, name: str, argv: list[str]) -> None:
+        """docker exec -d: the process runs on in the container's namespaces and cgroup."""
+        self.client.containers.get(name).exec_run(argv, detach=True)
+
+    def _pid(self, name: str) -> int:
+        pid = int(self.client.containers.get(name).attrs["State"]["Pid"] or 0)
+        if not pid:
+            raise DockerException(f"container {name} is not running")
+        return pid
+
+    def mntns_exec(self, name: str, argv: list[str]) -> tuple[int, str]:
+        """nsenter into the container's mount and PID namespaces as the host's root.
+
+        Entering the mount namespace makes binaries resolve in the container's filesystem; the PID
+        namespace is entered too so that the container's /proc (and so /proc/self/mounts, df) works.
+        The process keeps the host's capabilities (a container's root has no CAP_SYS_ADMIN to mount)
+        and the host's cgroup (what it allocates, e.g. tmpfs pages, is not charged to the container).
+        """
+        proc = subprocess.run(
+            ["nsenter", "-t", str(self._pid(name)), "-m", "-p", "--", *argv],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=30,
+        )
+        return proc.returncode, proc.stdout + proc.stderr
+
+    def resources(self, name: str) -> dict[str, int]:
+        """Memory, MemorySwap, NanoCpus, CpuQuota, CpuPeriod from the container's HostConfig (0 = not set)."""
+        host_config = self.client.containers.get(name).attrs["HostConfig"]
+        return {key: int(host_config.get(key) or 0) for key in RESOURCE_FIELDS}
+
+    def update_resources(self, name: str, **fields: int) -> None:
+        """POST /containers/{id}/update with engine field names (the SDK's update() has no NanoCpus)."""
+        unknown = set(fields) - set(RESOURCE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown resource fields {sorted(unknown)}; known: {RESOURCE_FIELDS}")
+        api = self.client.api
+        response = api._post_json(api._url("/containers/{0}/update", name), data=fields)
+        api._result(response, True)
+
+    def cgroup_read(self, name: str, controller: str, filename: str) -> str:
+        """Read from /sys/fs/cgroup/<controller>/<the container's cgroup>/<filename> on the host (cgroup v1)."""
+        for line in Path(f"/proc/{self._pid(name)}/cgroup").read_text().splitlines():
+            _, controllers, path = line.split(":", 2)
+            if controller in controllers.split(","):
+                return (Path("/sys/fs/cgroup") / controller / path.lstrip("/") / filename).read_text()
+        raise DockerException(f"container {name} has no cgroup v1 {controller} controller (cgroup v2 host?)")
+
+    def ports(self, name: str) -> dict[str, list[str]]:
+        """NetworkSettings.Ports as "ip:port" strings (empty while the container is stopped)."""
+        published = self.client.containers.get(name).attrs["NetworkSettings"].get("Ports") or {}
+        return {port: [f"{b['HostIp']}:{b['HostPort']}" for b in binds or []] for port, binds in published.items()}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.topology.backend import ContainerInfo
+from harness.topology.backend import RESOURCE_FIELDS, ContainerInfo
+
+# what a fresh cgroup v1 reads when nothing is limited (PAGE_COUNTER_MAX pages of 4 KiB)
+UNLIMITED_BYTES = 9223372036854771712
 
 
 @dataclass
@@ -19,6 +22,12 @@ class FakeContainerBackend:
     rules: dict[str, list[str]] = field(default_factory=dict)  # container -> iptables rules (-A form)
     reachable: dict[tuple[str, str], bool] = field(default_factory=dict)  # (container, ip) -> reachable
     ignore_iptables: bool = False  # simulate a kernel that silently ignores the rules
+    mounts: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # container -> (source, target, opts)
+    mntns_outputs: dict[str, tuple[int, str]] = field(default_factory=dict)  # argv[0] -> scripted (code, output)
+    detached: list[tuple[str, list[str]]] = field(default_factory=list)  # (container, argv) started detached
+    resource_settings: dict[str, dict[str, int]] = field(default_factory=dict)  # container -> HostConfig subset
+    cgroup_files: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (container, ctrl, file) -> text
+    published: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # container -> published ports
 
     def add(self, name: str, labels: dict[str, str], status: str = "running") -> None:
         """Register a container."""
@@ -106,3 +115,61 @@ class FakeContainerBackend:
         if op == "-S":
             return 0, "\n".join(["-P INPUT ACCEPT", "-P OUTPUT ACCEPT", *rules])
         return 2, f"unsupported {op}"
+
+    def stop(self, name: str, timeout_s: float = 10.0) -> None:
+        """Mark exited."""
+        self.calls.append(("stop", name))
+        self._set(name, "exited")
+
+    def exec_detached(self, name: str, argv: list[str]) -> None:
+        """Record the process; nothing runs."""
+        self.calls.append(("exec_detached", name))
+        self.detached.append((name, list(argv)))
+
+    def mntns_exec(self, name: str, argv: list[str]) -> tuple[int, str]:
+        """A tiny mount table: `mount -t T -o O SRC DST`, `umount [-l] DST`, `cat /proc/mounts`; other commands
+        answer from `mntns_outputs` by program name (default: success, no output)."""
+        self.calls.append(("mntns_exec", name))
+        table = self.mounts.setdefault(name, [])
+        if argv[:1] == ["mount"] and "-o" in argv:
+            table.append((argv[-2], argv[-1], argv[argv.index("-o") + 1]))
+            return 0, ""
+        if argv[:1] == ["umount"]:
+            for i in range(len(table) - 1, -1, -1):  # the topmost mount on that path goes first
+                if table[i][1] == argv[-1]:
+                    del table[i]
+                    return 0, ""
+            return 32, f"umount: {argv[-1]}: not mounted."
+        if argv == ["cat", "/proc/mounts"]:
+            lines = ["overlay / overlay rw 0 0", *(f"{src} {dst} tmpfs {opts} 0 0" for src, dst, opts in table)]
+            return 0, "\n".join(lines) + "\n"
+        return self.mntns_outputs.get(argv[0], (0, ""))
+
+    def resources(self, name: str) -> dict[str, int]:
+        """Settings recorded for the container (0 = not set, as Docker reports an unlimited container)."""
+        return {key: self.resource_settings.get(name, {}).get(key, 0) for key in RESOURCE_FIELDS}
+
+    def update_resources(self, name: str, **fields: int) -> None:
+        """Record the settings and mirror them into the cgroup files the kernel would show."""
+        self.calls.append(("update_resources", name))
+        self.resource_settings.setdefault(name, {}).update(fields)
+        files = {
+            "Memory": ("memory", "memory.limit_in_bytes"),
+            "MemorySwap": ("memory", "memory.memsw.limit_in_bytes"),
+            "CpuQuota": ("cpu", "cpu.cfs_quota_us"),
+            "CpuPeriod": ("cpu", "cpu.cfs_period_us"),
+        }
+        for key, value in fields.items():
+            if key in files:
+                self.cgroup_files[(name, *files[key])] = f"{value}\n"
+        if "NanoCpus" in fields:
+            period = int(self.cgroup_files.get((name, "cpu", "cpu.cfs_period_us"), "100000"))
+            self.cgroup_files[(name, "cpu", "cpu.cfs_quota_us")] = f"{fields['NanoCpus'] * period // 10**9}\n"
+
+    def cgroup_read(self, name: str, controller: str, filename: str) -> str:
+        """The scripted cgroup file (KeyError when a test did not set it)."""
+        return self.cgroup_files[(name, controller, filename)]
+
+    def ports(self, name: str) -> dict[str, list[str]]:
+        """Published ports recorded for the container."""
+        return self.published.get(name, {})
