@@ -29,6 +29,7 @@ ALERTS = "tests/scenarios/test_runner_alerts.py"
 SECRETS = "tests/scenarios/test_deploy_secrets.py"
 ROLLBACK = "tests/scenarios/test_deploy_rollback.py"
 RATE = "tests/scenarios/test_deploy_success_rate.py"
+INTERRUPTION = "tests/scenarios/test_deploy_interruption.py"
 
 CONTROLS = [
     pytest.param(
@@ -145,8 +146,39 @@ CONTROLS = [
         "state-written-early",
         ROLLBACK,
         "broken_release",
-        r"the production state file records \{'current_version': '4.0.0'\}, expected \{'current_version': '1.0.0'\}",
+        # the state file is the rollback's last known good: written early, the rollback restores the broken release
+        r"the production state file records \{'current_version': '4.0.0'\}, expected \{'current_version': '1.0.0'\}"
+        r"|production serves '4.0.0', but the deploy should not have touched it",
         id="state-written-early",
+    ),
+    pytest.param(
+        "no-rescue",
+        INTERRUPTION,
+        "backend and killed",
+        # nothing rolls back a deploy whose runner died half-way: backends at N+1, frontends at N
+        r"after the disruption settled \(budget [\d.]+ s\) production was mixed",
+        id="no-rescue",
+    ),
+    pytest.param(
+        "migration-not-rolled-back",
+        ROLLBACK,
+        "broken_release",
+        r"not every component reports [\d.]+: \{'schema': '4\.0\.0'\}",
+        id="migration-not-rolled-back",
+    ),
+    pytest.param(
+        "lock-not-released",
+        ROLLBACK,
+        "no_manual_cleanup",
+        r"deploy run concluded 'failure'; expected '4\.2\.0' and success",
+        id="lock-not-released",
+    ),
+    pytest.param(
+        "redeploy-restarts",
+        ROLLBACK,
+        "changes_nothing",
+        r"redeploying the live version restarted \['prod-web-1', 'prod-web-2'\]",
+        id="redeploy-restarts",
     ),
     pytest.param(
         "alert-wrong-metric",
