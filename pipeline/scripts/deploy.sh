@@ -39,10 +39,10 @@ stop_renewer() {
     renewer_pid=''
   fi
 }
-abandon() {  # hand the attempt's transaction back now rather than when its lease expires
+abandon() {  # hand attempt $1's transaction back now rather than when its lease expires ($2: seconds per host)
   local host
   for host in "${hosts[@]}"; do
-    timeout 3 ssh "${ssh_opts[@]}" "deploy@$host" /opt/app/bin/app-txn abandon --runner "$1" >/dev/null 2>&1 \
+    timeout "${2:-3}" ssh "${ssh_opts[@]}" "deploy@$host" /opt/app/bin/app-txn abandon --runner "$1" >/dev/null 2>&1 \
       && return 0
   done
   return 0
@@ -180,7 +180,8 @@ elif [ "$code" -ne 0 ]; then
   # the last attempt may have left its transaction open (killed by the timeout, or cut off):
   # give it back now rather than when its lease expires
   if [ "$code" -eq 124 ] || [ "$code" -eq 255 ]; then
-    abandon "$attempt_token"
+    echo "handing the transaction of the last attempt back (rolling it back now, not after its lease)"
+    abandon "$attempt_token" 30
   fi
   exit "$code"
 fi

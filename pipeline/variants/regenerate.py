@@ -80,6 +80,12 @@ def no_retry(src: str) -> str:
                  "          DEPLOY_ATTEMPTS: 1\n")
 
 
+def no_retry_connections(src: str) -> str:
+    """Ansible does not reconnect either (the deploy's other retry layer): no retry at all."""
+    return _must(src, "retries = 3\n", "# DEFECT (negative control): a refused or reset connection is not tried again.\n"
+                 "retries = 0\n")
+
+
 def secondary_first(src: str) -> str:
     """The selection prefers the secondary, bypassing a healthy primary."""
     return _must(src, "for role in primary secondary; do",
@@ -234,7 +240,8 @@ VARIANTS: dict[str, tuple[tuple[str, Transform], ...]] = {
     "no-concurrency-any-runner": ((WORKFLOW, no_concurrency_any_runner),),
     "no-expiry-preflight": ((WORKFLOW, no_expiry_preflight),),
     "diagnosis-without-if-failure": ((WORKFLOW, diagnosis_without_if_failure),),
-    "no-retry": ((WORKFLOW, no_retry),),
+    # both retry layers: the deploy's attempts and Ansible's reconnections
+    "no-retry": ((WORKFLOW, no_retry), ("ansible/ansible.cfg", no_retry_connections)),
     "secondary-first": (("scripts/select-runner.sh", secondary_first),),
     "gate-fail-open": (("scripts/select-runner.sh", gate_fail_open),),
     "exporter-service-only": (("runner-exporter/runner_exporter.py", exporter_service_only),),

@@ -2,7 +2,7 @@
 
 Runs the real Gherkin scenario in a child pytest against a broken variant of the pipeline
 (pipeline/variants/<name>) and requires a pipeline finding: not a pass, and not an
-inconclusive harness error. The child runs start together, DCH_CONTROL_PARALLELISM (3) at a time.
+inconclusive harness error. The child runs start together, DCH_CONTROL_PARALLELISM (2) at a time.
 The reference pipeline passing the same scenario is shown by
 tests/scenarios in the same test run.
 """
@@ -139,7 +139,9 @@ CONTROLS = [
         "notify-success-always",
         ROLLBACK,
         "broken_release",
-        r"the team channel was told \['success'\] as well as 'rollback' about 4.0.0",
+        # the success message is sent whatever happens; the rollback one only when the rollback finished in time
+        r"the team channel was told \['success'\] as well as 'rollback' about 4.0.0"
+        r"|the team channel got no 'rollback' message about 4.0.0 \(it got \['success'\]\)",
         id="notify-success-always",
     ),
     pytest.param(
@@ -245,7 +247,9 @@ def control_runs(
         for item in request.session.items
         if item.originalname == "test_scenario_fails_on_broken_variant"
     ]
-    workers = int(setting("control_parallelism", "3") or 3)
+    # two at a time: each child starts a 12-container topology, and on 2 cores a third one slows
+    # every deploy (and its rollback) enough to change what the scenarios measure
+    workers = int(setting("control_parallelism", "2") or 2)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         yield {
             p["variant"]: pool.submit(

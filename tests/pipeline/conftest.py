@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -18,13 +19,29 @@ PG_MISSING = (
 )
 
 
+def reap_stale_clusters(bin_dir: Path) -> None:
+    """Stop and remove the clusters of earlier test sessions that ended without their teardown
+    (killed): a cluster whose owning test process is gone. Another live session's is left alone."""
+    for folder in Path(tempfile.gettempdir()).glob("dch-pg-*"):
+        try:
+            owner = int((folder / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        if Path(f"/proc/{owner}").exists():
+            continue
+        PgCluster(folder, bin_dir).stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     """One PostgreSQL server for the session (Unix socket, trust), in a folder its user can reach."""
     bin_dir = find_pg_bin()
     if bin_dir is None or shutil.which("psql") is None:
         pytest.skip(PG_MISSING)
+    reap_stale_clusters(bin_dir)
     folder = Path(tempfile.mkdtemp(prefix="dch-pg-"))
+    (folder / "owner.pid").write_text(f"{os.getpid()}\n")  # whose cluster it is, for reap_stale_clusters
     cluster = PgCluster(folder, bin_dir)
     try:
         cluster.start()

@@ -325,8 +325,9 @@ def test_watchdogs_roll_back_a_deploy_whose_runner_died_within_the_bound(
     wait_until(lambda: all_at(hosts, pg_cluster, app_db, "1.0.0"), "every component back at 1.0.0", 30, 0.1)
     took = time.monotonic() - died
     assert txn(pg_cluster, app_db, txn_id)["phase"] == "rolled_back"
-    # recovery bound: TXN_LEASE_S + WATCHDOG_PERIOD_S + rollback time (generous for a loaded machine)
-    assert lease <= took <= lease + period + 5, f"recovered after {took:.2f} s"
+    # recovery bound: TXN_LEASE_S + WATCHDOG_PERIOD_S + rollback time; the rollback time (a psql
+    # transaction, two symlinks, a backend restart: about a second) is given 10 s for a loaded CI machine
+    assert lease <= took <= lease + period + 10, f"recovered after {took:.2f} s"
     logs = "".join((h.folder / "app-watchdog.log").read_text() for h in hosts)
     assert f"reaped transaction {txn_id}" in logs and "restored to the snapshot" in logs
     assert pg_cluster.psql(app_db, "SELECT count(*) FROM deploy_txn WHERE phase = 'open'") == "0"

@@ -39,10 +39,10 @@ stop_renewer() {
     renewer_pid=''
   fi
 }
-abandon() {  # hand the attempt's transaction back now rather than when its lease expires
+abandon() {  # hand attempt $1's transaction back now rather than when its lease expires ($2: seconds per host)
   local host
   for host in "${hosts[@]}"; do
-    timeout 3 ssh "${ssh_opts[@]}" "deploy@$host" /opt/app/bin/app-txn abandon --runner "$1" >/dev/null 2>&1 \
+    timeout "${2:-3}" ssh "${ssh_opts[@]}" "deploy@$host" /opt/app/bin/app-txn abandon --runner "$1" >/dev/null 2>&1 \
       && return 0
   done
   return 0
@@ -119,7 +119,7 @@ run_attempt() {
   # the attempt's transaction is "<runner>/run-<id>/attempt-<n>": an attempt that finds an earlier
   # attempt of this run still holding the lock knows it is dead (killed by the timeout) and takes over
   jq -n --arg version "$VERSION" --arg runner "$run_tag/attempt-$n" --arg takeover "$run_tag/attempt-" \
-    --arg deadline "$(( $(date +%s) + attempt_timeout + 5 ))" --arg lock_wait "${LOCK_WAIT_S:-60}" \
+    --arg deadline "$(( $(date +%s) + ${attempt_timeout%.*} + 6 ))" --arg lock_wait "${LOCK_WAIT_S:-60}" \
     --arg artifacts "$ARTIFACTS_URL" --arg lb "$PROD_LB_URL" --arg health "${HEALTH_TIMEOUT_S:-5}" \
     --arg outcome "$outcome_file" --arg deploy_runner "${RUNNER_NAME:-unknown}" --arg run_id "${GITHUB_RUN_ID:-}" \
     '{version: $version, txn_runner: $runner, txn_takeover: $takeover, attempt_deadline: $deadline,
@@ -182,7 +182,8 @@ elif [ "$code" -ne 0 ]; then
   # the last attempt may have left its transaction open (killed by the timeout, or cut off):
   # give it back now rather than when its lease expires
   if [ "$code" -eq 124 ] || [ "$code" -eq 255 ]; then
-    abandon "$attempt_token"
+    echo "handing the transaction of the last attempt back (rolling it back now, not after its lease)"
+    abandon "$attempt_token" 30
   fi
   exit "$code"
 fi
