@@ -10,5 +10,4 @@ pytest_plugins = [
     "steps.rollback_steps",
     "steps.trial_steps",
     "steps.concurrency_steps",
-    "steps.interruption_steps",
 ]
