@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness.bootstrap.images import image_tags
 from harness.core.errors import FaultRevertFailed, Inconclusive
 from harness.core.journal import Journal
 from harness.faults.disk_full import DiskFull
-from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, DockerBackend
+from harness.topology.backend import DockerBackend
 from harness.topology.fake import FakeContainerBackend
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,26 +106,6 @@ def test_a_mount_that_stays_is_a_leftover() -> None:
 
 
 # --- for real -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def runner() -> Iterator[tuple[DockerBackend, str]]:
-    """A throwaway container of the runner image (idle), labelled for cleanup and always removed."""
-    backend, run = DockerBackend(), f"test-{uuid.uuid4().hex[:8]}"
-    name = f"dch-{run}-runner"
-    backend.client.containers.run(
-        image_tags(ROOT)["runner"],
-        ["sleep", "infinity"],
-        name=name,
-        detach=True,
-        labels={LABEL_MANAGED: "true", LABEL_RUN: run},
-    )
-    try:
-        yield backend, name
-    finally:
-        for container in backend.list_containers({LABEL_RUN: run}):
-            backend.remove_container(container.id)
-        backend.client.close()
 
 
 @pytest.mark.docker

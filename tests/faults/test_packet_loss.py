@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness.bootstrap.images import image_tags
 from harness.core.errors import FaultRevertFailed, Inconclusive
 from harness.core.journal import Journal
 from harness.faults.packet_loss import PING, PacketLoss, nth_pattern
-from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, DockerBackend
+from harness.topology.backend import DockerBackend
 from harness.topology.fake import FakeContainerBackend
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,27 +142,6 @@ def test_a_rule_left_behind_is_reported() -> None:
 
 
 # --- for real -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def pair() -> Iterator[tuple[DockerBackend, str, str]]:
-    """Two throwaway containers of the runner image (idle), labelled for cleanup and always removed."""
-    backend, run = DockerBackend(), f"test-{uuid.uuid4().hex[:8]}"
-    names = [f"dch-{run}-a", f"dch-{run}-b"]
-    try:
-        for name in names:
-            backend.client.containers.run(
-                image_tags(ROOT)["runner"],
-                ["sleep", "infinity"],
-                name=name,
-                detach=True,
-                labels={LABEL_MANAGED: "true", LABEL_RUN: run},
-            )
-        yield backend, names[0], names[1]
-    finally:
-        for container in backend.list_containers({LABEL_RUN: run}):
-            backend.remove_container(container.id)
-        backend.client.close()
 
 
 @pytest.mark.docker

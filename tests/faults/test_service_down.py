@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import socket
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness.bootstrap.images import image_tags
 from harness.core.errors import FaultRevertFailed, Inconclusive
 from harness.core.journal import Journal
 from harness.core.waiting import wait_for
 from harness.faults.service_down import ServiceDown
-from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, DockerBackend
+from harness.topology.backend import DockerBackend
 from harness.topology.fake import FakeContainerBackend
+from tests.faults.conftest import Start
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,25 +102,11 @@ SERVE = (
 
 
 @pytest.fixture
-def service() -> Iterator[tuple[DockerBackend, str]]:
-    """A throwaway web service of the runner image, published on 127.0.0.1 only, always removed."""
-    backend, run = DockerBackend(), f"test-{uuid.uuid4().hex[:8]}"
-    name = f"dch-{run}-service"
-    backend.client.containers.run(
-        image_tags(ROOT)["runner"],
-        ["python3", "-c", SERVE],
-        name=name,
-        detach=True,
-        labels={LABEL_MANAGED: "true", LABEL_RUN: run},
-        ports={"8000/tcp": ("127.0.0.1", None)},
-        working_dir="/tmp",
-    )
-    try:
-        yield backend, name
-    finally:
-        for container in backend.list_containers({LABEL_RUN: run}):
-            backend.remove_container(container.id)
-        backend.client.close()
+def service(throwaway: tuple[DockerBackend, Start]) -> tuple[DockerBackend, str]:
+    """A throwaway web service of the runner image, published on 127.0.0.1 only."""
+    backend, start = throwaway
+    name = start("service", ["python3", "-c", SERVE], ports={"8000/tcp": ("127.0.0.1", None)}, working_dir="/tmp")
+    return backend, name
 
 
 @pytest.mark.docker
