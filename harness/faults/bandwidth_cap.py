@@ -180,12 +180,7 @@ class BandwidthCap(Fault):
         }
         while self._added:
             self._run(undo[self._added.pop()])
-        self.journal.info(
-            "fault.timing",
-            fault=self.name,
-            fault_id=self.fault_id,
-            revert_ms=round((time.monotonic() - started) * 1000, 1),
-        )
+        self.journal_revert_time(started)
 
     def leftovers(self) -> list[str]:
         """A tbf or ingress qdisc on the device, or the ifb device, still there."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import signal
 import threading
+import time
 import uuid
 from types import TracebackType
 from typing import Any
@@ -78,6 +79,12 @@ class Fault(abc.ABC):
         if self.reverted_ms is None:
             raise HarnessError(f"fault {self.name} has not been reverted yet")
         return self.reverted_ms
+
+    def journal_revert_time(self, started_monotonic: float | None, **extra: Any) -> None:
+        """Journal how long a revert took (`fault.timing` with revert_ms, unless given in `extra`) and its figures."""
+        if started_monotonic is not None:
+            extra = {"revert_ms": round((time.monotonic() - started_monotonic) * 1000, 1), **extra}
+        self.journal.info("fault.timing", fault=self.name, fault_id=self.fault_id, **extra)
 
     def revert_now(self) -> None:
         """End the fault window early (e.g. "the runner comes back"); exiting later is then a no-op."""

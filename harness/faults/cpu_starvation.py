@@ -129,11 +129,8 @@ class CpuStarvation(Fault):
         started = time.monotonic()
         if self.backend.status(self.container) != "missing":
             self.backend.update_resources(self.container, **self._restore)
-        self.journal.info(
-            "fault.timing",
-            fault=self.name,
-            fault_id=self.fault_id,
-            revert_ms=round((time.monotonic() - started) * 1000, 1),
+        self.journal_revert_time(
+            started,
             restored=self._restore,
         )
         self._restore = None

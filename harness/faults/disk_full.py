@@ -123,10 +123,8 @@ class DiskFull(Fault):
         self._mounted = False
         revert_ms = round((time.monotonic() - started) * 1000, 1)
         self.measured["free_bytes_after"] = self._free_bytes()
-        self.journal.info(
-            "fault.timing",
-            fault=self.name,
-            fault_id=self.fault_id,
+        self.journal_revert_time(
+            None,
             revert_ms=revert_ms,
             free_bytes_after=self.measured["free_bytes_after"],
         )

@@ -197,11 +197,8 @@ class MemoryPressure(Fault):
                 self._procs(self.hog_marker, "kill")
             for pid, adj in self._victims.items():
                 self._procs(self.victim or "", f"adj={adj}", [pid])
-        self.journal.info(
-            "fault.timing",
-            fault=self.name,
-            fault_id=self.fault_id,
-            revert_ms=round((time.monotonic() - started) * 1000, 1),
+        self.journal_revert_time(
+            started,
             update_ms=round((updated - started) * 1000, 1),
             restored=restored,
             engine_now=self.backend.resources(self.container) if status != "missing" else None,

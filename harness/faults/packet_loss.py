@@ -236,12 +236,7 @@ class PacketLoss(Fault):
             self._added.clear()  # the network namespace, and its rules, went away with the container's processes
         while self._added:
             self.backend.netns_exec(self.container, ["iptables", "-w", "-D", *self._added.pop()])
-        self.journal.info(
-            "fault.timing",
-            fault=self.name,
-            fault_id=self.fault_id,
-            revert_ms=round((time.monotonic() - started) * 1000, 1),
-        )
+        self.journal_revert_time(started)
 
     def leftovers(self) -> list[str]:
         """Rules still carrying this fault's tag."""

@@ -82,12 +82,9 @@ class ServiceDown(Fault):
         except WaitTimeout as exc:
             raise RuntimeError(f"{self.service} did not answer after its container started again: {exc}") from exc
         self._stopped = False
-        self.journal.info(
-            "fault.timing",
-            fault=self.name,
-            fault_id=self.fault_id,
+        self.journal_revert_time(
+            started,
             start_ms=start_ms,
-            revert_ms=round((time.monotonic() - started) * 1000, 1),  # started and answering again
             ports_before=self._ports_before,
             ports_after=self._ports_after,
         )
