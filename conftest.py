@@ -10,4 +10,5 @@ pytest_plugins = [
     "steps.rollback_steps",
     "steps.trial_steps",
     "steps.concurrency_steps",
+    "steps.interruption_steps",
 ]

@@ -78,3 +78,40 @@ def state_file_unchanged(scenario: ScenarioState) -> None:
     """Read the state file; judge: current_version is still the version production had before."""
     scenario.env.production_state()
     scenario.judge("state_file", unchanged=True)
+
+
+@then(step('every component reports version "{version:Version}"'))
+def components_report(scenario: ScenarioState, version: str) -> None:
+    """Read every component (backend and frontend on each host, the schema); judge: all at `version`."""
+    scenario.env.components.read()
+    scenario.judge("components_at", version=version)
+
+
+@then("every component still reports the version it had before")
+def components_unchanged(scenario: ScenarioState) -> None:
+    """Read every component; judge: all at the version production had before the scenario acted."""
+    scenario.env.components.read()
+    scenario.judge("components_at", baseline=True)
+
+
+@then("no deploy lock, marker or temporary file is left on any production host")
+def no_residue(scenario: ScenarioState) -> None:
+    """List open deploy transactions and the pipeline's temporary files on every host; judge: none."""
+    scenario.env.production_residue()
+    scenario.judge("no_residue")
+
+
+@when(step('the version that is live, "{version:Version}", is deployed again'))
+def redeploy_live_version(scenario: ScenarioState, version: str) -> None:
+    """Record each backend's start time, then deploy the live version again and wait for the run."""
+    env = scenario.env
+    env.backend_start_times()
+    deploy_triggered(scenario, version)
+    await_run_completed(env, scenario.feed, scenario.run_id, env.profile.budget("deploy_timeout_s"))
+
+
+@then("the redeploy changed nothing on any host")
+def redeploy_changed_nothing(scenario: ScenarioState) -> None:
+    """Record each backend's start time again; judge from them and the deploy's recap: nothing changed."""
+    scenario.env.backend_start_times()
+    scenario.judge("no_change", run_id=scenario.run_id)

@@ -20,3 +20,9 @@ def team_told_rollback(scenario: ScenarioState, version: str) -> None:
     scenario.oncall.poll()
     scenario.oncall.mark_observed()
     scenario.judge("team_notification", run_id=scenario.run_id, event="rollback", version=version)
+
+
+@when(step('the migration of release "{version:Version}" fails'))
+def migration_fails(scenario: ScenarioState, version: str) -> None:
+    """The artifact store serves `version` with an up.sql that fails half-way (reverted at scenario end)."""
+    scenario.service_faults["migration"] = scenario.cleanup.enter_context(scenario.env.release_migration_fails(version))

@@ -1,14 +1,18 @@
 #!/bin/bash
-# Lay down the initial release if none is there, then run sshd and the app.
+# A production web host: sshd, nginx (frontend), the pipeline's watchdog if it provides one,
+# and the backend's supervisor loop (as the deploy user, in the foreground).
+# The topology copies in before start: the SSH host key, certificate and user CA
+# (/etc/ssh/dch/), /etc/app/db.env, and the pipeline's host-side tools (/opt/app/bin/).
 set -eu
-initial="${APP_INITIAL_VERSION:-1.0.0}"
-if [ ! -e /opt/app/current ]; then
-  mkdir -p "/opt/app/releases/$initial"
-  echo "$initial" > "/opt/app/releases/$initial/VERSION"
-  ln -s "/opt/app/releases/$initial" /opt/app/current
-  printf '{"current_version": "%s", "previous_version": null}\n' "$initial" > /var/lib/app-production-state.json
-  chown -R deploy:deploy /opt/app /var/lib/app-production-state.json
-fi
 chmod 600 /etc/ssh/dch/host_ed25519
+if [ -f /etc/app/db.env ]; then
+  chown root:deploy /etc/app/db.env  # the app's configuration: readable by deploy, by no one else
+  chmod 640 /etc/app/db.env
+fi
+chown deploy:deploy /run/app
 /usr/sbin/sshd -D -e &
-exec su -s /bin/bash deploy -c "exec python3 /opt/app-server/app.py"
+nginx
+if [ -x /opt/app/bin/app-watchdog ]; then
+  su -s /bin/bash deploy -c "exec /opt/app/bin/app-watchdog" &
+fi
+exec su -s /bin/bash deploy -c "exec /opt/app-server/supervise.sh"

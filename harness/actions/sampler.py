@@ -30,6 +30,7 @@ class ComponentSampler:
         self.journal, self.read, self.period_s = journal, read, period_s
         self.reads = 0
         self.failures = 0
+        self.last: Any = None  # what the newest successful read returned
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopped_at: int | None = None
@@ -45,7 +46,7 @@ class ComponentSampler:
         while not self._stop.is_set():
             started = now_ms()
             try:
-                self.read()
+                self.last = self.read()
                 self.reads += 1
             except Exception as exc:  # a failed read must not end the history; it is journalled
                 self.failures += 1

@@ -12,8 +12,10 @@ any component is unknown.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from harness.checks.history import History, MissingObservation
@@ -152,6 +154,20 @@ def component_samples(history: History) -> list[Sample]:
     ]
 
 
+STEP_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z TASK \[DCH-STEP (\S+)\]", re.MULTILINE)
+
+
+def step_running_at(log: str, at_ms: int) -> str | None:
+    """The deploy step the job log says was running at wall ms `at_ms` (its last DCH-STEP line before then)."""
+    running = None
+    for stamp, fraction, name in STEP_LINE.findall(log):
+        ts = datetime.fromisoformat(stamp).replace(tzinfo=UTC).timestamp() + float(fraction or 0)
+        if ts * 1000 > at_ms:
+            break
+        running = name
+    return running
+
+
 def judge_converged(history: History, request: CheckRequest) -> CheckResult:
     """From the journal: the component samples, the disruption's window and how long sampling ran.
 
@@ -162,7 +178,7 @@ def judge_converged(history: History, request: CheckRequest) -> CheckResult:
     samples = component_samples(history)
     if not samples:
         raise MissingObservation("the journal has no sample of production's components")
-    return check_converged(
+    result = check_converged(
         samples,
         before=p["before"],
         target=p["target"],
@@ -173,3 +189,8 @@ def judge_converged(history: History, request: CheckRequest) -> CheckResult:
             (int(e["ts_ms"]) for e in history.of("production.quiescence") if e.get("quiescent")), default=None
         ),
     )
+    if "run_id" in p:  # where the disruption really landed: the step the deploy's log says was running
+        logs = [log for log in (history.job_log(job["id"]) for job in history.jobs(p["run_id"])) if "DCH-STEP" in log]
+        landed_at = window.injected_ms if window.injected_ms is not None else window.onset_ms
+        result.measured["landed_in"] = step_running_at(logs[0], landed_at) if logs else None
+    return result

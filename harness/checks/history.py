@@ -28,6 +28,7 @@ class FaultWindow:
     onset_ms: int
     reverted_ms: int | None
     details: dict[str, Any]
+    injected_ms: int | None = None
 
 
 class History:
@@ -108,10 +109,20 @@ class History:
     def faults(self) -> list[FaultWindow]:
         """Every fault that took effect in this window, in order of onset."""
         reverts = {e["fault_id"]: int(e["ts_ms"]) for e in self.of("fault.revert", "ok") if "fault_id" in e}
+        injected = {e["fault_id"]: int(e["ts_ms"]) for e in self.of("fault.injected") if "fault_id" in e}
         windows = []
         for e in self.of("fault.inject", "ok"):
             details = {k: v for k, v in e.items() if k not in ("v", "seq", "type", "op", "ts_ms", "mono_ns")}
-            windows.append(FaultWindow(e["fault_id"], e["fault"], int(e["ts_ms"]), reverts.get(e["fault_id"]), details))
+            windows.append(
+                FaultWindow(
+                    e["fault_id"],
+                    e["fault"],
+                    int(e["ts_ms"]),
+                    reverts.get(e["fault_id"]),
+                    details,
+                    injected.get(e["fault_id"]),
+                )
+            )
         return windows
 
     def fault(self, fault_id: str) -> FaultWindow:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from harness.checks.history import History
+from harness.checks.history import History, MissingObservation
 from harness.core.types import CheckRequest, CheckResult, Verdict
 
+RECAP = re.compile(r"(prod-[\w-]+)\s+:\s+ok=\d+\s+changed=(\d+)")  # Ansible's PLAY RECAP line of a prod host
 CLAIM_VERSION = "US1: a deploy leaves production at the new version, with no manual step"
 CLAIM_UNCHANGED = "a deploy stopped before production leaves production as it was"
 CLAIM_STATE = "US3: the state file records current/previous version and runner, written only after success"
@@ -122,3 +124,71 @@ def judge_healthy(history: History, request: CheckRequest) -> CheckResult:
             measured | {"served": served},
         )
     return CheckResult(CLAIM_HEALTHY, Verdict.PASSED, "production's health endpoint answers 200", measured)
+
+
+CLAIM_COMPONENTS = "US1/US3: every component (backend, frontend, database schema) reports one version"
+CLAIM_RESIDUE = "US3: safeguards leave nothing behind: no open deploy lock, marker or temporary file on any host"
+CLAIM_NO_CHANGE = "US3: deploying the version already live changes nothing and restarts nothing"
+
+
+def judge_components_at(history: History, request: CheckRequest) -> CheckResult:
+    """From the newest components sample: every component at `version` (or at the scenario's baseline)."""
+    p = request.params
+    expected = history.baseline_version() if p.get("baseline") else p["version"]
+    sample = history.last_production("components")
+    versions = dict(sample.get("versions") or {})
+    measured = {"components": len(versions), "expected": expected}
+    off = {k: v for k, v in versions.items() if v != expected}
+    if not versions or off:
+        return CheckResult(
+            CLAIM_COMPONENTS,
+            Verdict.FAILED,
+            f"not every component reports {expected}: {off or 'no component answered'}",
+            measured,
+            evidence={"versions": versions, "errors": sample.get("errors")},
+        )
+    return CheckResult(CLAIM_COMPONENTS, Verdict.PASSED, f"all {len(versions)} components report {expected}", measured)
+
+
+def judge_no_residue(history: History, request: CheckRequest) -> CheckResult:
+    """From the newest residue read: no open deploy transaction and no deploy temporary file on any host."""
+    read = history.last("production.residue", "a look for leftovers of earlier deploys on the production hosts")
+    if read.get("error"):
+        raise MissingObservation(f"production's leftovers could not be listed: {read['error']}")
+    files = {host: paths for host, paths in (read.get("files") or {}).items() if paths}
+    txns = read.get("open_transactions") or []
+    measured = {"hosts_checked": len(read.get("files") or {}), "open_transactions": len(txns)}
+    if files or txns:
+        return CheckResult(
+            CLAIM_RESIDUE,
+            Verdict.FAILED,
+            f"left behind: open deploy transactions {txns}, files {files}",
+            measured,
+            evidence={"files": files, "open_transactions": txns},
+        )
+    return CheckResult(CLAIM_RESIDUE, Verdict.PASSED, "no open deploy lock and no deploy temporary file", measured)
+
+
+def judge_no_change(history: History, request: CheckRequest) -> CheckResult:
+    """From the journal: each host's backend start time before and after the redeploy, and the deploy's recap."""
+    starts = history.of("production.backend_started")
+    if len(starts) < 2:
+        raise MissingObservation("the journal lacks backend start times from before and after the redeploy")
+    before, after = starts[-2]["started"], starts[-1]["started"]
+    restarted = sorted(h for h in after if before.get(h) != after.get(h))
+    log = "\n".join(history.job_log(job["id"]) for job in history.jobs(request.params["run_id"]))
+    changes = {host: int(n) for host, n in RECAP.findall(log)}
+    measured = {"hosts_restarted": len(restarted), "changed_tasks": sum(changes.values())}
+    if not changes:
+        raise MissingObservation("the redeploy's log has no Ansible PLAY RECAP to read its changes from")
+    if restarted or any(changes.values()):
+        return CheckResult(
+            CLAIM_NO_CHANGE,
+            Verdict.FAILED,
+            f"redeploying the live version restarted {restarted or 'nothing'} and changed {changes}",
+            measured,
+            evidence={"started_before": before, "started_after": after, "recap_changed": changes},
+        )
+    return CheckResult(
+        CLAIM_NO_CHANGE, Verdict.PASSED, f"changed=0 on {sorted(changes)} and no backend restarted", measured
+    )

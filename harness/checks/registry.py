@@ -53,6 +53,9 @@ CHECKERS: MappingProxyType[str, Checker] = MappingProxyType(
         "superseded": concurrency.judge_superseded,
         "secrets": secrets.judge_no_secret_leak,
         "converged": converged.judge_converged,
+        "components_at": production.judge_components_at,
+        "no_residue": production.judge_no_residue,
+        "no_change": production.judge_no_change,
     }
 )
 

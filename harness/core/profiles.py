@@ -25,6 +25,9 @@ TIMER_KEYS = (
     "alertmanager_repeat_interval_s",
     "retry_wait_s",
     "attempt_timeout_s",
+    "txn_lease_s",
+    "txn_heartbeat_s",
+    "watchdog_period_s",
 )
 BUDGET_KEYS = (
     "failover_budget_s",

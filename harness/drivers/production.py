@@ -1,4 +1,9 @@
-"""Reads the production target's own reports (version and health endpoints)."""
+"""Reads production's own reports (version and health), end to end as its users reach it.
+
+In the Docker topology the base URL is prod-lb's `/api/`, so `/version` and `/health` are
+`/api/version` and `/api/health` through the load balancer (either backend may answer). Per
+component readings are `harness.drivers.components`'s job.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from harness.drivers.recording import HttpDriver, describe_error
 
 
 class ProductionClient(HttpDriver):
-    """The app on one production host, reached through its published port.
+    """Production's API at `base_url` (prod-lb's `/api/`, or one backend's root).
 
     With a `journal`, every probe is journalled as `production.sample` (probe = version,
     health or answers), including the error when production did not answer.

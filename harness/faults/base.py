@@ -22,7 +22,8 @@ class Fault(abc.ABC):
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self.fault_id = f"{self.name}-{uuid.uuid4().hex[:6]}"  # names this window in the journal
-        self.onset_ms: int | None = None
+        self.onset_ms: int | None = None  # when it was proven in place (fault.inject ok)
+        self.injected_ms: int | None = None  # when injecting it returned (it acts from about then)
         self.reverted_ms: int | None = None
         self._active = False
 
@@ -51,6 +52,8 @@ class Fault(abc.ABC):
         self._active = True
         try:
             self.inject()
+            # the fault is in place from here; proving it (below) can take seconds (e.g. a probe timing out)
+            self.injected_ms = self.journal.info("fault.injected", fault=self.name, fault_id=self.fault_id)["ts_ms"]
             effective = self.took_effect()
         except BaseException as exc:
             self.journal.fail("fault.inject", fault=self.name, fault_id=self.fault_id, error=str(exc))

@@ -1,5 +1,9 @@
 """The Docker topology of one test run: simulated GitHub, runners, Prometheus, production.
 
+Production is the stand-in of docs/production.md: prod-db (PostgreSQL), prod-cache (Redis),
+prod-web-1 and prod-web-2 (sshd, backend, frontend), prod-lb (nginx) and the artifact store,
+started in parallel with everything else.
+
 Every container and the network carry the run's labels; `stop()` removes everything, and
 an atexit hook and the `cleanup` command are backstops after a crash or Ctrl-C.
 """
@@ -8,15 +12,17 @@ from __future__ import annotations
 
 import atexit
 import os
+import secrets
 import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+import pg8000.native
 import yaml
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
@@ -27,16 +33,35 @@ from harness.core.pipeline_source import PipelineSource
 from harness.core.profiles import Profile
 from harness.core.promdur import format_duration, parse_duration
 from harness.core.waiting import WaitTimeout, wait_for
+from harness.drivers.components import ComponentsClient, ComponentsReading, PgSchemaReader
 from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, DockerBackend
 from harness.topology.cleanup import cleanup, leftovers
 from harness.topology.ssh_material import SshMaterial, make_ssh_material
+
+if TYPE_CHECKING:
+    from harness.drivers.github import GitHubClient
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk cannot be pulled: we clean up by label
 os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
 
 REPO = "acme/app"
+# repository variable PROD_HOST: the single host of the shell pipeline (kept while it is replaced by the
+# transactional deploy, which uses PROD_HOSTS); also the host whose state file the harness reads
 PROD_HOST = "prod-web-1"
+WEB_HOSTS = ("prod-web-1", "prod-web-2")
 INITIAL_VERSION = "1.0.0"
+DB_NAME = DB_USER = "app"
+DB_ENV_PATH = "/etc/app/db.env"
+DEPLOY_ENV_PATH = "/etc/app/deploy.env"
+# profile timer -> setting of the pipeline's host-side tools in /etc/app/deploy.env (a profile
+# compresses the transaction lease like the other timers)
+DEPLOY_ENV_TIMERS = {
+    "txn_lease_s": "TXN_LEASE_S",
+    "txn_heartbeat_s": "TXN_HEARTBEAT_S",
+    "watchdog_period_s": "WATCHDOG_PERIOD_S",
+}
+TOOLS_DIR = "/opt/app/bin"
+PRODUCTION_TOOLS = "production/"  # the pipeline's host-side tools, copied into TOOLS_DIR on every web host
 
 
 @dataclass(frozen=True)
@@ -67,7 +92,12 @@ class Endpoints:
     prometheus: str = ""
     alertmanager: str = ""
     sink: str = ""
-    production: str = ""
+    production: str = ""  # production's API as its users reach it: prod-lb's /api/
+    lb: str = ""  # prod-lb's root (/ -> frontends, /api/ -> backends)
+    backends: dict[str, str] = field(default_factory=dict)  # web host -> its backend (8080)
+    frontends: dict[str, str] = field(default_factory=dict)  # web host -> its frontend (80)
+    db_port: int = 0  # prod-db's 5432, published on 127.0.0.1
+    artifacts: str = ""
 
 
 class _Component(DockerContainer):
@@ -78,13 +108,16 @@ class _Component(DockerContainer):
             self.ports[f"{port}/tcp"] = ("127.0.0.1",)  # type: ignore[assignment]
         return self
 
-    def local_url(self, port: int) -> str:
+    def local_port(self, port: int) -> int:
         container = self.get_wrapped_container()
         container.reload()
         bindings = container.attrs["NetworkSettings"]["Ports"].get(f"{port}/tcp") or []
         if not bindings:
             raise TopologyError(f"container {container.name} published no port for {port}/tcp")
-        return f"http://127.0.0.1:{bindings[0]['HostPort']}"
+        return int(bindings[0]["HostPort"])
+
+    def local_url(self, port: int) -> str:
+        return f"http://127.0.0.1:{self.local_port(port)}"
 
 
 @dataclass
@@ -105,6 +138,8 @@ class DockerTopology:
         self._network: Network | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix=f"dch-{self.run_id}-")
         self.ssh: SshMaterial | None = None
+        # role app's password in prod-db, new for every run: a secret (journal redaction, leak checks)
+        self.db_password = secrets.token_urlsafe(24)
 
     # ---- naming -------------------------------------------------------------
     @property
@@ -136,12 +171,17 @@ class DockerTopology:
             "topology.start", run_id=self.run_id, pipeline=self.pipeline.label, profile=self.profile.name
         )
         try:
-            self.ssh = make_ssh_material(Path(self._tmp.name) / "ssh", [PROD_HOST], self.run_id)
+            self.ssh = make_ssh_material(Path(self._tmp.name) / "ssh", list(WEB_HOSTS), self.run_id)
             self._network = Network(docker_network_kw={"labels": self.labels})
             self._network.create()
             components = self._components()
-            with ThreadPoolExecutor(max_workers=len(components)) as pool:
-                list(pool.map(lambda c: c.start(), components.values()))
+            # Prometheus first, alone: readiness ends with its first scrape of the runners, which comes
+            # about 5 s after it starts (its target discovery's update cadence); everything else has slack.
+            components["prometheus"].start()
+            self._containers["prometheus"] = components["prometheus"]
+            rest = [c for name, c in components.items() if name != "prometheus"]
+            with ThreadPoolExecutor(max_workers=len(rest)) as pool:
+                list(pool.map(lambda c: c.start(), rest))
             self._containers.update(components)
             self._wait_ready()
         except BaseException as exc:
@@ -199,11 +239,6 @@ class DockerTopology:
         prometheus = self._base("prometheus", "prometheus").with_local_ports(9090)
         for path, data in self._prometheus_files().items():
             prometheus.with_copy_into_container(data, path)
-        prod = self._base("prod-web-1", "prodhost", PROD_HOST).with_local_ports(8080)
-        prod.with_env("APP_INITIAL_VERSION", INITIAL_VERSION)
-        prod.with_copy_into_container(ssh.user_ca_pub.encode() + b"\n", "/etc/ssh/dch/user_ca.pub")
-        prod.with_copy_into_container(ssh.host_key_path.read_bytes(), "/etc/ssh/dch/host_ed25519", 0o600)
-        prod.with_copy_into_container(ssh.host_cert_path.read_bytes(), "/etc/ssh/dch/host_ed25519-cert.pub")
         alertmanager = self._base("alertmanager", "alertmanager").with_local_ports(9093)
         alertmanager.with_copy_into_container(self._alertmanager_config(), "/etc/dch/alertmanager.yml")
         sink = self._base("webhook-sink", "github").with_local_ports(8080)
@@ -213,7 +248,7 @@ class DockerTopology:
             "prometheus": prometheus,
             "alertmanager": alertmanager,
             "webhook-sink": sink,
-            "prod-web-1": prod,
+            **self._production_components(),
         }
         exporter = self._exporter_source()
         for runner in self.runners:
@@ -232,6 +267,51 @@ class DockerTopology:
             )
             components[runner.name] = c
         return components
+
+    def _production_components(self) -> dict[str, _Component]:
+        """prod-db, prod-cache, both web hosts, prod-lb and the artifact store (docs/production.md)."""
+        ssh = self.ssh
+        assert ssh is not None
+        db = self._base("prod-db", "proddb").with_local_ports(5432)
+        db.with_copy_into_container(self.db_password.encode(), "/etc/dch/db_password", 0o600)
+        components = {"prod-db": db, "prod-cache": self._base("prod-cache", "prodcache")}
+        tools = self.production_tools()
+        for host in WEB_HOSTS:
+            web = self._base(host, "prodhost").with_local_ports(80, 8080)
+            web.with_copy_into_container(ssh.user_ca_pub.encode() + b"\n", "/etc/ssh/dch/user_ca.pub")
+            web.with_copy_into_container(ssh.host_key_path.read_bytes(), "/etc/ssh/dch/host_ed25519", 0o600)
+            web.with_copy_into_container(ssh.host_cert_path.read_bytes(), "/etc/ssh/dch/host_ed25519-cert.pub")
+            web.with_copy_into_container(self.db_env(), DB_ENV_PATH, 0o640)  # the entrypoint makes it root:deploy
+            web.with_copy_into_container(self.deploy_env(), DEPLOY_ENV_PATH, 0o644)
+            for rel, data in tools.items():
+                web.with_copy_into_container(data, f"{TOOLS_DIR}/{rel}", 0o755)
+            components[host] = web
+        components["prod-lb"] = self._base("prod-lb", "prodlb").with_local_ports(80)
+        components["artifacts"] = self._base("artifacts", "artifacts").with_local_ports(8000)
+        return components
+
+    def db_env(self) -> bytes:
+        """/etc/app/db.env of the web hosts: the app's configuration, sourced by the pipeline's tools too."""
+        return (
+            f"PGHOST=prod-db\nPGPORT=5432\nPGDATABASE={DB_NAME}\nPGUSER={DB_USER}\n"
+            f"PGPASSWORD={self.db_password}\nREDIS_HOST=prod-cache\n"
+        ).encode()
+
+    def deploy_env(self) -> bytes:
+        """/etc/app/deploy.env of the web hosts: the profile's transaction timers for the pipeline's tools."""
+        timers = self.profile.timers
+        return "".join(f"{name}={timers[key]:g}\n" for key, name in DEPLOY_ENV_TIMERS.items()).encode()
+
+    def production_tools(self) -> dict[str, bytes]:
+        """The pipeline's host-side tools (`production/**`, relative path -> content); none if it has none.
+
+        Part of the system under test, so a variant may change them; copied in at container creation.
+        """
+        return {
+            rel.removeprefix(PRODUCTION_TOOLS): path.read_bytes()
+            for rel, path in self.pipeline.files().items()
+            if rel.startswith(PRODUCTION_TOOLS)
+        }
 
     def _exporter_source(self) -> bytes:
         """The pipeline's runner exporter (part of the system under test, so a variant may change it)."""
@@ -288,35 +368,43 @@ class DockerTopology:
     # ---- readiness and configuration ----------------------------------------
     def _wait_ready(self) -> None:
         from harness.drivers.github import GitHubClient
-        from harness.drivers.production import ProductionClient
         from harness.drivers.prometheus import PrometheusClient
 
         c = self._containers
-        self.endpoints.github = c["github"].local_url(8000)
-        self.endpoints.prometheus = c["prometheus"].local_url(9090)
-        self.endpoints.production = c["prod-web-1"].local_url(8080)
-        self.endpoints.alertmanager = c["alertmanager"].local_url(9093)
-        self.endpoints.sink = c["webhook-sink"].local_url(8080)
+        e = self.endpoints
+        e.github = c["github"].local_url(8000)
+        e.prometheus = c["prometheus"].local_url(9090)
+        e.alertmanager = c["alertmanager"].local_url(9093)
+        e.sink = c["webhook-sink"].local_url(8080)
+        e.lb = c["prod-lb"].local_url(80)
+        e.production = f"{e.lb}/api"
+        e.backends = {host: c[host].local_url(8080) for host in WEB_HOSTS}
+        e.frontends = {host: c[host].local_url(80) for host in WEB_HOSTS}
+        e.db_port = c["prod-db"].local_port(5432)
+        e.artifacts = c["artifacts"].local_url(8000)
         timeout = self.profile.budget("runner_ready_timeout_s")
-        github = GitHubClient(self.endpoints.github, REPO)
-        prometheus = PrometheusClient(self.endpoints.prometheus)
-        production = ProductionClient(self.endpoints.production)
+        github = GitHubClient(e.github, REPO)
+        prometheus = PrometheusClient(e.prometheus)
+        components = ComponentsClient(e.backends, e.frontends, e.lb, self.schema_reader())
         try:
+            # GitHub first: the simulator parses the pipeline while the other components come up
             self._await(github.healthy, "simulated GitHub API", timeout)
+            self._configure_github(github)
             self._await(prometheus.ready, "Prometheus ready", timeout)
-            self._await(lambda: _http_ok(f"{self.endpoints.alertmanager}/-/ready"), "Alertmanager ready", timeout)
-            self._await(lambda: _http_ok(f"{self.endpoints.sink}/healthz"), "webhook sink ready", timeout)
-            self._await(lambda: production.version() == INITIAL_VERSION, "production app serving 1.0.0", timeout)
-            assert self.ssh is not None
-            github.upload_repository(self.pipeline.tarball())
-            github.set_secret("DEPLOY_SSH_KEY", self.ssh.deploy_key)
-            github.set_secret("DEPLOY_SSH_CERT", self.ssh.deploy_cert)
-            github.set_variable("PROMETHEUS_URL", "http://prometheus:9090")
-            github.set_variable("PROD_HOST", PROD_HOST)
-            github.set_variable("SSH_KNOWN_HOSTS", self.ssh.known_hosts)
-            github.set_variable("TEAM_WEBHOOK_URL", "http://webhook-sink:8080/team")
-            github.set_variable("RETRY_WAIT_S", f"{self.profile.timer('retry_wait_s'):g}")
-            github.set_variable("ATTEMPT_TIMEOUT_S", f"{self.profile.timer('attempt_timeout_s'):g}")
+            self._await(lambda: _http_ok(f"{e.alertmanager}/-/ready"), "Alertmanager ready", timeout)
+            self._await(lambda: _http_ok(f"{e.sink}/healthz"), "webhook sink ready", timeout)
+            self._await(lambda: _http_ok(f"{e.artifacts}/healthz"), "artifact store ready", timeout)
+            last: list[ComponentsReading] = []
+
+            def production_ready() -> bool:
+                reading = components.read()
+                last[:] = [reading]
+                return reading.all_at(INITIAL_VERSION) and reading.lb.get("health_status") == 200
+
+            try:
+                self._await(production_ready, f"every production component at {INITIAL_VERSION}, healthy", timeout)
+            except TopologyError as exc:
+                raise TopologyError(f"{exc}. Last reading: {last[0] if last else None}") from exc
             names = {r.name for r in self.runners}
             self._await(
                 lambda: names <= {r["name"] for r in github.runners() if r["status"] == "online"},
@@ -332,7 +420,40 @@ class DockerTopology:
         finally:
             github.close()
             prometheus.close()
-            production.close()
+            components.close()
+
+    def _configure_github(self, github: GitHubClient) -> None:
+        """The pipeline's repository, its secrets and its variables, as the workflow expects them."""
+        ssh = self.ssh
+        assert ssh is not None
+        github.upload_repository(self.pipeline.tarball())
+        github.set_secret("DEPLOY_SSH_KEY", ssh.deploy_key)
+        github.set_secret("DEPLOY_SSH_CERT", ssh.deploy_cert)
+        github.set_secret("DB_PASSWORD", self.db_password)
+        github.set_variable("PROMETHEUS_URL", "http://prometheus:9090")
+        github.set_variable("PROD_HOST", PROD_HOST)
+        github.set_variable("PROD_HOSTS", " ".join(WEB_HOSTS))
+        github.set_variable("PROD_LB_URL", "http://prod-lb")
+        github.set_variable("ARTIFACTS_URL", "http://artifacts:8000")
+        github.set_variable("SSH_KNOWN_HOSTS", ssh.known_hosts)  # "@cert-authority *": both web hosts' certificates
+        github.set_variable("TEAM_WEBHOOK_URL", "http://webhook-sink:8080/team")
+        github.set_variable("RETRY_WAIT_S", f"{self.profile.timer('retry_wait_s'):g}")
+        github.set_variable("ATTEMPT_TIMEOUT_S", f"{self.profile.timer('attempt_timeout_s'):g}")
+
+    def schema_reader(self) -> PgSchemaReader:
+        """A reader of prod-db's schema_state.release through the published port (role app)."""
+        return PgSchemaReader("127.0.0.1", self.endpoints.db_port, self.db_password, user=DB_USER, database=DB_NAME)
+
+    def pg_connect(self) -> pg8000.native.Connection:
+        """A new pg8000 connection to prod-db as role app (the caller closes it)."""
+        return pg8000.native.Connection(
+            user=DB_USER,
+            password=self.db_password,
+            host="127.0.0.1",
+            port=self.endpoints.db_port,
+            database=DB_NAME,
+            timeout=5,
+        )
 
     def _await(self, probe: Any, what: str, timeout: float) -> None:
         try:

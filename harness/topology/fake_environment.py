@@ -36,6 +36,7 @@ from harness.core.journal import Journal
 from harness.core.pipeline_source import PipelineSource
 from harness.core.profiles import Profile, load_profile
 from harness.core.settings import project_root
+from harness.drivers.components import FakeComponents
 from harness.drivers.fakes import FakeGitHub, FakeProduction, FakePrometheus, FakeSink
 from harness.drivers.prometheus import PrometheusClient
 from harness.faults.base import Fault
@@ -149,6 +150,7 @@ class FakeEnvironment:
         self.fake_github = FakeGitHub(REPO)
         self.fake_prometheus = FakePrometheus()
         self.fake_production = FakeProduction(version=None)
+        self.fake_components = FakeComponents(version=None)
         self.fake_sink = FakeSink()
         self.fake_github.secrets[CERT_SECRET] = VALID_CERT
         self.github = self.fake_github.client(journal=self.journal)
@@ -158,14 +160,20 @@ class FakeEnvironment:
             transport=_ScrapingTransport(self.fake_prometheus.transport, self.scrape),
         )
         self.production = self.fake_production.client(journal=self.journal)
+        self.components = self.fake_components.client(journal=self.journal)
         self.sink = self.fake_sink.client(journal=self.journal)
 
         self.state_file: str | None = None  # the raw content of STATE_FILE on production (None: no file)
         self.broken_releases: set[str] = set()
+        self.failing_migrations: set[str] = set()  # releases whose bundle's up.sql fails
         self.lock_held = False
         self.ssh_reset_every: int | None = None
         self._roles: list[str] = []
-        self._frozen: set[str] = set()  # runners whose host is frozen (runner_offline)
+        self._frozen: set[str] = set()  # runners whose host is frozen (runner_offline) or killed
+        self._cut_from_production: set[str] = set()  # runners partitioned from the production hosts
+        self.open_transactions: list[dict[str, Any]] = []  # open deploy transactions, as prod-db would list them
+        self.residue_files: dict[str, list[str]] = {}  # host -> deploy temp files left there
+        self.backend_started: dict[str, str | None] = {"prod-web-1": "1.0", "prod-web-2": "1.0"}
         self._cut_off: set[str] = set()  # runners partitioned from GitHub
 
     # ---- builders --------------------------------------------------------
@@ -241,6 +249,7 @@ class FakeEnvironment:
 
     def _install(self, version: str, previous: str, runner: str) -> None:
         self.fake_production.version = version
+        self.fake_components.set_all(version)
         self._sync_health()
         self.state_file = json.dumps(
             {
@@ -254,6 +263,10 @@ class FakeEnvironment:
     def _sync_health(self) -> None:
         """/health answers 503 while production serves a release marked broken."""
         self.fake_production.status = 503 if self.fake_production.version in self.broken_releases else 200
+        if self.fake_components.lb_health is not None:
+            self.fake_components.lb_health = self.fake_production.status
+        for host in self.fake_components.hosts:
+            self.fake_components.broken[host] = set(self.broken_releases)
 
     # ---- Environment: names and selectors ---------------------------------
     def runner_name(self, role: str) -> str:
@@ -312,6 +325,64 @@ class FakeEnvironment:
             leftover=f"{name} is frozen",
             details={"runner_role": role, "container": name},
         )
+
+    def runner_killed(self, role: str) -> Fault:
+        """Kill the runner host: as seen from outside, like a freeze (GitHub offline, `up` 0) until restarted."""
+        name = self._runner(role)
+
+        def inject() -> None:
+            self._frozen.add(role)
+            self._set_runner_online(role)
+
+        def revert() -> None:
+            self._frozen.discard(role)
+            self._set_runner_online(role)
+
+        return FakeFault(
+            self.journal,
+            "runner_killed",
+            inject=inject,
+            revert=revert,
+            took_effect=lambda: self._github_status(name) == "offline",
+            in_place=lambda: role in self._frozen,
+            leftover=f"{name} is not running",
+            details={"runner_role": role, "container": name, "mode": "SIGKILL"},
+        )
+
+    def runner_cut_off_from_production(self, role: str) -> Fault:
+        """Partition the runner from the production hosts (nothing else of the fake changes)."""
+        name = self._runner(role)
+        return FakeFault(
+            self.journal,
+            "network_partition",
+            inject=lambda: self._cut_from_production.add(role),
+            revert=lambda: self._cut_from_production.discard(role),
+            took_effect=lambda: role in self._cut_from_production,
+            in_place=lambda: role in self._cut_from_production,
+            leftover=f"{name} is cut off from production",
+            details={"container": name, "peer": "production"},
+        )
+
+    def production_residue(self) -> dict[str, Any]:
+        """`residue_files` per host and the open transactions (journalled as production.residue)."""
+        read = {
+            "files": {h: list(self.residue_files.get(h, [])) for h in ("prod-web-1", "prod-web-2")},
+            "open_transactions": list(self.open_transactions),
+        }
+        self.journal.info("production.residue", **read)
+        return read
+
+    def backend_start_times(self) -> dict[str, str | None]:
+        """`backend_started` per host (journalled as production.backend_started)."""
+        started = dict(self.backend_started)
+        self.journal.info("production.backend_started", started=started)
+        return started
+
+    def production_quiescence(self) -> dict[str, Any]:
+        """Quiescent unless `open_transactions` lists some (journalled as production.quiescence)."""
+        read = {"quiescent": not self.open_transactions, "open_transactions": list(self.open_transactions)}
+        self.journal.info("production.quiescence", **read)
+        return read
 
     def runner_cut_off_from_github(self, role: str) -> Fault:
         """Partition the runner from GitHub: GitHub reports it offline, its exporter reports runner_status 0,
@@ -403,7 +474,27 @@ class FakeEnvironment:
             took_effect=lambda: version in self.broken_releases,
             in_place=lambda: version in self.broken_releases,
             leftover=f"release {version} is still marked broken",
-            details={"version": version, "container": "prod-web-1"},
+            details={"version": version, "containers": list(self.fake_components.hosts)},
+        )
+
+    def release_migration_fails(self, version: str) -> Fault:
+        """Release `version`'s migration fails (`failing_migrations`) until reverted."""
+
+        def mark(failing: bool) -> None:
+            if failing:
+                self.failing_migrations.add(version)
+            else:
+                self.failing_migrations.discard(version)
+
+        return FakeFault(
+            self.journal,
+            "migration_fails",
+            inject=lambda: mark(True),
+            revert=lambda: mark(False),
+            took_effect=lambda: version in self.failing_migrations,
+            in_place=lambda: version in self.failing_migrations,
+            leftover=f"artifacts: migration-fails still set on {version}",
+            details={"version": version, "artifact_fault": "migration-fails", "service": "artifacts"},
         )
 
     def deploy_lock_held(self) -> Fault:
@@ -466,6 +557,7 @@ class FakeEnvironment:
         """Every fault still in place, read from the fakes' state."""
         found = [f"{self.runner_name(r)} is frozen" for r in sorted(self._frozen)]
         found += [f"{self.runner_name(r)} is cut off from github" for r in sorted(self._cut_off)]
+        found += [f"{self.runner_name(r)} is cut off from production" for r in sorted(self._cut_from_production)]
         if not self.fake_prometheus.answering:
             found.append("prometheus does not answer")
         if not self.fake_production.answering:
@@ -473,6 +565,7 @@ class FakeEnvironment:
         if self.fake_github.secrets.get(CERT_SECRET) != VALID_CERT:
             found.append(f"secret {CERT_SECRET} still holds the expired certificate")
         found += [f"release {v} is still marked broken" for v in sorted(self.broken_releases)]
+        found += [f"artifacts: migration-fails still set on {v}" for v in sorted(self.failing_migrations)]
         if self.lock_held:
             found.append("the production deploy lock is still held")
         if self.ssh_reset_every is not None:
@@ -481,7 +574,7 @@ class FakeEnvironment:
 
     def close(self) -> None:
         """Close the drivers' connection pools (idempotent)."""
-        for client in (self.github, self.prometheus, self.production, self.sink):
+        for client in (self.github, self.prometheus, self.production, self.components, self.sink):
             client.close()
 
     def __enter__(self) -> FakeEnvironment:

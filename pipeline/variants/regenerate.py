@@ -1,7 +1,8 @@
-"""Generate every broken variant of the reference pipeline: one file, one planted defect each.
+"""Generate every broken variant of the reference pipeline: one planted defect each.
 
 Run after changing the reference pipeline: `python3 pipeline/variants/regenerate.py`.
-Each variant is the reference file with exactly one transformation, so the harness catches the
+Each variant is the reference with exactly one transformation (of one file, or of the few files
+one defect lives in: `no-rescue` removes the rescue and the watchdog), so the harness catches the
 defect and nothing else; tests/pipeline/test_variants.py fails when a variant is stale.
 """
 
@@ -79,6 +80,12 @@ def no_retry(src: str) -> str:
                  "          DEPLOY_ATTEMPTS: 1\n")
 
 
+def no_retry_connections(src: str) -> str:
+    """Ansible does not reconnect either (the deploy's other retry layer): no retry at all."""
+    return _must(src, "retries = 3\n", "# DEFECT (negative control): a refused or reset connection is not tried again.\n"
+                 "retries = 0\n")
+
+
 def secondary_first(src: str) -> str:
     """The selection prefers the secondary, bypassing a healthy primary."""
     return _must(src, "for role in primary secondary; do",
@@ -103,19 +110,82 @@ def exporter_service_only(src: str) -> str:
                  '        f"runner_status{{{labels}}} {1 if alive else 0}",\n')
 
 
+TXN = "production/app-txn"
+RELEASE = "production/app-release"
+WATCHDOG = "production/app-watchdog"
+PLAYBOOK = "ansible/deploy.yml"
+# the rollback's psql line running down.sql, as app-txn's source spells it (`\\i` in a Python string)
+DOWN_SQL = "    \\\\i :down_path\n"
+
+
 def rollback_noop(src: str) -> str:
-    """The rollback restores nothing but reports that it did."""
-    return _must(src, '    switch_to "$last_good"\n    if healthy_at "$last_good"; then\n',
-                 "    # DEFECT (negative control): the rollback restores nothing but reports that it did.\n"
-                 "    if true; then\n")
+    """The rollback restores nothing (neither the schema nor any host) but reports that it did."""
+    out = _must(src, DOWN_SQL, "    \\\\echo 'DEFECT (negative control): down.sql not run'\n")
+    return _must(
+        out,
+        '    """Put this host\'s components back as `entry` (its snapshot) recorded them; the caller holds\n'
+        '    the host mutex. Frontend first, then the backend (the reverse of the deploy\'s order)."""\n',
+        '    """Put this host\'s components back as `entry` (its snapshot) recorded them; the caller holds\n'
+        '    the host mutex. Frontend first, then the backend (the reverse of the deploy\'s order)."""\n'
+        "    # DEFECT (negative control): the rollback restores nothing but reports that it did.\n"
+        '    return [f"{c} -> {(entry.get(c) or {}).get(\'version\')}" for c in ("frontend", "backend")]\n',
+    )
 
 
 def health_check_swallowed(src: str) -> str:
-    """The health check's failure is ignored."""
-    return _must(src, 'if ! healthy_at "$version"; then\n',
-                 "# DEFECT (negative control): the health check's failure is swallowed.\n"
-                 'healthy_at "$version" || echo "warning: health check did not pass, continuing" >&2\n'
-                 "if false; then\n")
+    """The health step's failure is ignored: the deploy commits a release that is not healthy."""
+    return _must(src, "              - \"{{ health_timeout_s }}\"\n          delegate_to: localhost\n",
+                 "              - \"{{ health_timeout_s }}\"\n"
+                 "          # DEFECT (negative control): the health check's failure is swallowed.\n"
+                 "          ignore_errors: true\n          delegate_to: localhost\n")
+
+
+def state_written_early(src: str) -> str:
+    """The state file is written before the health check (it records a release that may be rolled back)."""
+    start = src.index("        - name: commit | the state file records the committed release\n")
+    end = src.index("\n      rescue:\n")
+    block = src[start:end].rstrip("\n") + "\n"
+    out = src[:start] + src[end:].lstrip("\n")
+    out = out.replace("\n\n      rescue:\n", "\n      rescue:\n", 1) if "\n\n      rescue:" in out else out
+    return _must(out, "        - name: DCH-STEP health\n",
+                 "        # DEFECT (negative control): the state file is written before the health check.\n"
+                 + block.replace("the committed release", "the release") + "\n        - name: DCH-STEP health\n")
+
+
+def no_rescue_playbook(src: str) -> str:
+    """No rescue (and no lock release that would roll back): a failed deploy stays as it failed."""
+    start = src.index("      rescue:\n")
+    return src[:start] + (
+        "      # DEFECT (negative control): no rescue, and no `always` that would roll back an open\n"
+        "      # transaction: an interrupted or failed deploy is not rolled back.\n"
+    )
+
+
+def no_rescue_watchdog(src: str) -> str:
+    """No watchdog: nothing on the hosts rolls back a deploy whose runner died."""
+    return _must(src, "def main() -> int:\n",
+                 "def main() -> int:\n"
+                 "    # DEFECT (negative control): no watchdog; a deploy whose runner died is never rolled back.\n"
+                 "    return 0\n\n\ndef _unused_main() -> int:\n")
+
+
+def migration_not_rolled_back(src: str) -> str:
+    """The rollback restores every host but never runs down.sql: the schema stays at the failed release."""
+    return _must(src, DOWN_SQL, "    \\\\echo 'DEFECT (negative control): the migration is not rolled back'\n")
+
+
+def lock_not_released(src: str) -> str:
+    """The rollback restores everything but leaves the transaction open: the deploy lock is never released."""
+    return _must(src, "  UPDATE deploy_txn SET phase = 'rolled_back', ended_at = now() WHERE id = :id;\n",
+                 "  -- DEFECT (negative control): the lock (phase 'open') is never released\n"
+                 "  UPDATE deploy_txn SET ended_at = now() WHERE id = :id;\n")
+
+
+def redeploy_restarts(src: str) -> str:
+    """Deploying the live release restarts the backend anyway."""
+    return _must(src, "            if moved or running != version:\n",
+                 "            # DEFECT (negative control): restarts the backend even when nothing moved.\n"
+                 "            if True:\n")
 
 
 def alert_wrong_metric(src: str) -> str:
@@ -153,17 +223,6 @@ def notify_success_always(src: str) -> str:
                  'if [ "$code" -eq 3 ]; then\n')
 
 
-def state_written_early(src: str) -> str:
-    """The state file is written before the new release proved healthy."""
-    start = src.index("jq -n --arg cur")
-    end = src.index('rm -f "$app/.state.tmp"\n') + len('rm -f "$app/.state.tmp"\n')
-    block = src[start:end]
-    out = src[:start] + src[end:]
-    return _must(out, 'switch_to "$version"\n\n', 'switch_to "$version"\n'
-                 "# DEFECT (negative control): the state file is written before the health check.\n"
-                 + block + "\n")
-
-
 def retry_not_on_timeout(src: str) -> str:
     """Only connection failures are retried; an attempt that timed out fails the deploy."""
     return _must(src, 'if [ "$code" -eq 0 ] || { [ "$code" -ne 255 ] && [ "$code" -ne 124 ]; }; then\n',
@@ -172,42 +231,66 @@ def retry_not_on_timeout(src: str) -> str:
 
 
 RULES = "monitoring/rules/runner-alerts.yml"
-VARIANTS: dict[str, tuple[str, Callable[[str], str]]] = {
-    "no-failover": (WORKFLOW, no_failover),
-    "no-health-gate": (WORKFLOW, no_health_gate),
-    "no-concurrency": (WORKFLOW, no_concurrency),
-    "no-concurrency-any-runner": (WORKFLOW, no_concurrency_any_runner),
-    "no-expiry-preflight": (WORKFLOW, no_expiry_preflight),
-    "diagnosis-without-if-failure": (WORKFLOW, diagnosis_without_if_failure),
-    "no-retry": (WORKFLOW, no_retry),
-    "secondary-first": ("scripts/select-runner.sh", secondary_first),
-    "gate-fail-open": ("scripts/select-runner.sh", gate_fail_open),
-    "exporter-service-only": ("runner-exporter/runner_exporter.py", exporter_service_only),
-    "rollback-noop": ("scripts/remote-activate.sh", rollback_noop),
-    "health-check-swallowed": ("scripts/remote-activate.sh", health_check_swallowed),
-    "waits-on-stdin": ("scripts/deploy.sh", waits_on_stdin),
-    "retry-not-on-timeout": ("scripts/deploy.sh", retry_not_on_timeout),
-    "notify-success-always": ("scripts/deploy.sh", notify_success_always),
-    "state-written-early": ("scripts/remote-activate.sh", state_written_early),
-    "alert-wrong-metric": (RULES, alert_wrong_metric),
-    "alert-for-too-long": (RULES, alert_for_too_long),
-    "alert-no-for": (RULES, alert_no_for),
+Transform = Callable[[str], str]
+# variant -> ((reference file, its transformation), ...): one defect, in the file(s) it lives in
+VARIANTS: dict[str, tuple[tuple[str, Transform], ...]] = {
+    "no-failover": ((WORKFLOW, no_failover),),
+    "no-health-gate": ((WORKFLOW, no_health_gate),),
+    "no-concurrency": ((WORKFLOW, no_concurrency),),
+    "no-concurrency-any-runner": ((WORKFLOW, no_concurrency_any_runner),),
+    "no-expiry-preflight": ((WORKFLOW, no_expiry_preflight),),
+    "diagnosis-without-if-failure": ((WORKFLOW, diagnosis_without_if_failure),),
+    # both retry layers: the deploy's attempts and Ansible's reconnections
+    "no-retry": ((WORKFLOW, no_retry), ("ansible/ansible.cfg", no_retry_connections)),
+    "secondary-first": (("scripts/select-runner.sh", secondary_first),),
+    "gate-fail-open": (("scripts/select-runner.sh", gate_fail_open),),
+    "exporter-service-only": (("runner-exporter/runner_exporter.py", exporter_service_only),),
+    "rollback-noop": ((TXN, rollback_noop),),
+    "health-check-swallowed": ((PLAYBOOK, health_check_swallowed),),
+    "waits-on-stdin": (("scripts/deploy.sh", waits_on_stdin),),
+    "retry-not-on-timeout": (("scripts/deploy.sh", retry_not_on_timeout),),
+    "notify-success-always": (("scripts/deploy.sh", notify_success_always),),
+    # the state file written before the health check (state-written-before-health)
+    "state-written-early": ((PLAYBOOK, state_written_early),),
+    "no-rescue": ((PLAYBOOK, no_rescue_playbook), (WATCHDOG, no_rescue_watchdog)),
+    "migration-not-rolled-back": ((TXN, migration_not_rolled_back),),
+    "lock-not-released": ((TXN, lock_not_released),),
+    "redeploy-restarts": ((RELEASE, redeploy_restarts),),
+    "alert-wrong-metric": ((RULES, alert_wrong_metric),),
+    "alert-for-too-long": ((RULES, alert_for_too_long),),
+    "alert-no-for": ((RULES, alert_no_for),),
 }
 
 
-def render(name: str) -> tuple[Path, str]:
-    """Where the variant's file goes and its text."""
-    rel, transform = VARIANTS[name]
-    return HERE / name / rel, transform((PIPELINE / rel).read_text())
+def render(name: str) -> list[tuple[Path, str]]:
+    """Where each of the variant's files goes, and its text."""
+    return [(HERE / name / rel, transform((PIPELINE / rel).read_text())) for rel, transform in VARIANTS[name]]
 
 
 def main() -> None:
-    """Write every variant's file."""
+    """Write every variant's files (and only them: a variant's other files are removed)."""
+    import shutil
+
+    for folder in HERE.iterdir():
+        if folder.is_dir() and folder.name not in VARIANTS and folder.name != "__pycache__":
+            shutil.rmtree(folder)
+            print(f"removed {folder.relative_to(PIPELINE)}")
     for name in VARIANTS:
-        target, text = render(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-        print(f"wrote {target.relative_to(PIPELINE)}")
+        files = render(name)
+        wanted = {target for target, _ in files}
+        for old in (HERE / name).rglob("*") if (HERE / name).exists() else []:
+            if old.is_file() and old not in wanted:
+                old.unlink()
+                print(f"removed {old.relative_to(PIPELINE)}")
+        for target, text in files:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+            if (PIPELINE / target.relative_to(HERE / name)).stat().st_mode & 0o111:
+                target.chmod(0o755)  # a host tool stays executable
+            print(f"wrote {target.relative_to(PIPELINE)}")
+        for folder in sorted((p for p in (HERE / name).rglob("*") if p.is_dir()), reverse=True):
+            if not any(folder.iterdir()):
+                folder.rmdir()
 
 
 if __name__ == "__main__":

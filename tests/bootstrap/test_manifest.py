@@ -166,7 +166,17 @@ def test_malformed_shapes_are_config_errors(tmp_path: Path, text: str) -> None:
 def test_real_manifest_loads() -> None:
     manifest = load_manifest(REPO)
     names = [i.name for i in manifest.images]
-    assert set(names) == {"github", "runner", "prometheus", "alertmanager", "prodhost"}
+    assert set(names) == {
+        "github",
+        "runner",
+        "prometheus",
+        "alertmanager",
+        "prodhost",
+        "proddb",
+        "prodcache",
+        "prodlb",
+        "artifacts",
+    }
     assert manifest.base.suite == "bookworm"
     assert "python3" in manifest.base.include
     for spec in manifest.images:

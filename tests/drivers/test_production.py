@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
+
 from harness.core.journal import Journal
 from harness.drivers.fakes import FakeProduction
+from harness.drivers.production import ProductionClient
 
 
 def test_version_probe_is_recorded() -> None:
@@ -63,3 +66,16 @@ def test_nothing_recorded_without_a_journal() -> None:
     assert client.version() == "2.0.0"
     assert client.healthy() is False
     assert client.answers() is True
+
+
+def test_a_base_url_with_a_path_reaches_the_lbs_api() -> None:
+    """In the Docker topology production is prod-lb's /api/: /version is asked as /api/version."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(200, json={"version": "1.0.0", "status": "ok"})
+
+    client = ProductionClient("http://lb.fake/api", transport=httpx.MockTransport(handler))
+    assert client.version() == "1.0.0" and client.healthy() and client.answers()
+    assert seen == ["/api/version", "/api/health", "/api/version"]

@@ -61,9 +61,10 @@ def test_entering_pauses_and_journals_invoke_and_ok() -> None:
         assert active is fault
         assert backend.status(CONTAINER) == "paused"
         assert backend.status("dch-run-1-runner-secondary") == "running"
-        assert fault_log(journal) == [("fault.inject", "invoke"), ("fault.inject", "ok")]
+        assert fault_log(journal) == [("fault.inject", "invoke"), ("fault.injected", "info"), ("fault.inject", "ok")]
         ok = journal.last("fault.inject", "ok")
         assert fault.onset_ms == ok["ts_ms"]
+        assert fault.injected_ms == journal.last("fault.injected")["ts_ms"] <= fault.onset_ms
         assert ok["fault"] == "runner_offline"
         assert ok["runner_role"] == "primary"
         assert ok["container"] == CONTAINER
@@ -79,6 +80,7 @@ def test_exiting_unpauses_and_journals_the_revert() -> None:
     assert backend.status(CONTAINER) == "running"
     assert fault_log(journal) == [
         ("fault.inject", "invoke"),
+        ("fault.injected", "info"),
         ("fault.inject", "ok"),
         ("fault.revert", "invoke"),
         ("fault.revert", "ok"),
@@ -138,7 +140,7 @@ def test_pause_that_does_not_take_effect_is_inconclusive() -> None:
     assert failed is not None
     assert failed["error"] == "did not take effect"
     assert journal.last("fault.inject", "ok") is None
-    assert fault_log(journal)[:2] == [("fault.inject", "invoke"), ("fault.inject", "fail")]
+    assert fault_log(journal)[:3] == [("fault.inject", "invoke"), ("fault.injected", "info"), ("fault.inject", "fail")]
     assert backend.status(CONTAINER) == "running"
     assert fault.leftovers() == []
 

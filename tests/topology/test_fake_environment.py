@@ -42,7 +42,7 @@ def test_every_protocol_member_exists_with_the_protocols_signature(env: FakeEnvi
 
 def test_every_protocol_attribute_exists_with_the_declared_type(env: FakeEnvironment) -> None:
     hints = typing.get_type_hints(Environment)
-    assert set(hints) == {"journal", "profile", "pipeline", "github", "prometheus", "production", "sink"}
+    assert set(hints) == {"journal", "profile", "pipeline", "github", "prometheus", "production", "components", "sink"}
     for name, kind in hints.items():
         assert isinstance(getattr(env, name), kind), name
 
@@ -115,6 +115,9 @@ CASES = {
         VALID_CERT,
     ),
     "release_broken": FaultCase(lambda e: e.release_broken("1.0.0"), lambda e: e.production.healthy(), False, True),
+    "release_migration_fails": FaultCase(
+        lambda e: e.release_migration_fails("2.0.0"), lambda e: set(e.failing_migrations), {"2.0.0"}, set()
+    ),
     "deploy_lock_held": FaultCase(lambda e: e.deploy_lock_held(), lambda e: e.lock_held, True, False),
     "ssh_to_production_flaky": FaultCase(lambda e: e.ssh_to_production_flaky(3), lambda e: e.ssh_reset_every, 3, None),
 }
