@@ -18,6 +18,23 @@ Feature: Production deploys fail over to the secondary runner
     Then the deploy runs on the secondary runner within the failover budget
     And production reports version "1.1.0"
 
+  Scenario: An idle runner that is not authorized for production never takes the deploy
+    Given a healthy primary and secondary runner
+    And an idle runner with the production labels that is not authorized for production
+    When a production deploy of version "1.0.2" is triggered
+    Then the deploy runs on the primary runner
+    And no job of the deploy ran on a runner not authorized for production
+    And production reports version "1.0.2"
+
+  Scenario: With the primary offline, the deploy fails over to the secondary, never to an unauthorized runner
+    Given a healthy primary and secondary runner
+    And an idle runner with the production labels that is not authorized for production
+    When the primary runner goes offline
+    And a production deploy of version "1.1.2" is triggered
+    Then the deploy runs on the secondary runner within the failover budget
+    And no job of the deploy ran on a runner not authorized for production
+    And production reports version "1.1.2"
+
   Scenario: A primary runner cut off from GitHub is reported unhealthy and the deploy fails over
     Given a healthy primary and secondary runner
     When the primary runner is cut off from GitHub

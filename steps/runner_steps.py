@@ -5,7 +5,13 @@ from __future__ import annotations
 from pytest_bdd import given, then, when
 
 from fixtures.environment import ScenarioState
-from harness.actions.deploys import DEPLOY_JOB, await_job_start, await_seen_unhealthy, watch_until_down
+from harness.actions.deploys import (
+    DEPLOY_JOB,
+    await_job_start,
+    await_run_completed,
+    await_seen_unhealthy,
+    watch_until_down,
+)
 from harness.checks.failover import detection_budget
 from harness.core.errors import Inconclusive
 from harness.core.types import Role
@@ -37,6 +43,40 @@ def healthy_runners(scenario: ScenarioState) -> None:
     except WaitTimeout as exc:
         raise Inconclusive(f"precondition not met, runners are not healthy: {exc}") from exc
     env.journal.info("scenario.baseline", version=env.production.version(), runners=[r.value for r in Role])
+
+
+@given("an idle runner with the production labels that is not authorized for production")
+def unauthorized_runner_idle(scenario: ScenarioState) -> None:
+    """The topology's unauthorized runner online and idle in GitHub, and Prometheus seeing it healthy
+    but not authorized (else: inconclusive, since nothing would have tempted the pipeline)."""
+    env = scenario.env
+    names = env.unauthorized_runners()
+    if not names:
+        raise Inconclusive("the topology has no runner that is not authorized for production")
+    timeout = env.profile.budget("runner_ready_timeout_s")
+    try:
+        wait_for(
+            lambda: (
+                set(names) <= {r["name"] for r in env.github.runners() if r["status"] == "online" and not r.get("busy")}
+            ),
+            f"{', '.join(names)} online and idle in GitHub",
+            timeout,
+        )
+        for name in names:
+            role = name.removeprefix("runner-")
+            selector = f'runner_status{{runner="{role}",authorized_for_prod="false"}} == 1'
+            wait_for(lambda s=selector: bool(env.prometheus.query(s)), f"{name} healthy and unauthorized", timeout)
+    except WaitTimeout as exc:
+        raise Inconclusive(f"precondition not met, the unauthorized runner is not healthy and idle: {exc}") from exc
+    env.journal.info("scenario.unauthorized_runners", runners=names)
+
+
+@then("no job of the deploy ran on a runner not authorized for production")
+def authorized_runners_only(scenario: ScenarioState) -> None:
+    """Follow the run to its end (a job could start anywhere until then); judge where each job ran."""
+    env = scenario.env
+    await_run_completed(env, scenario.feed, scenario.run_id, env.profile.budget("deploy_timeout_s"))
+    scenario.judge("authorized_only", run_id=scenario.run_id, unauthorized=env.unauthorized_runners())
 
 
 @when(step("the {role:Role} runner is cut off from GitHub"))

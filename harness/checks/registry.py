@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.checks import (
     alerting,
+    authorization,
     concurrency,
     converged,
     diagnosis,
@@ -33,6 +34,7 @@ Checker = Callable[[History, CheckRequest], CheckResult]
 CHECKERS: MappingProxyType[str, Checker] = MappingProxyType(
     {
         "placement": placement.judge_ran_on,
+        "authorized_only": authorization.judge_authorized_only,
         "failover": failover.judge_failover,
         "detection": failover.judge_detection,
         "fail_fast": fail_fast.judge_fail_fast,

@@ -81,6 +81,10 @@ class RunnerSpec:
 DEFAULT_RUNNERS = (
     RunnerSpec("primary", ("self-hosted", "linux", "x64", "production", "primary")),
     RunnerSpec("secondary", ("self-hosted", "linux", "x64", "production", "secondary")),
+    # a healthy, idle build runner that carries the production labels but is not authorized for
+    # production (US1: "only runners marked authorized may ever run a production deploy, even when an
+    # unauthorized healthy runner is idle"); its exporter says authorized_for_prod="false"
+    RunnerSpec("build", ("self-hosted", "linux", "x64", "production", "build"), authorized_for_prod=False),
 )
 
 

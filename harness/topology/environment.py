@@ -58,6 +58,9 @@ class Environment(Protocol):
     def runner_name(self, role: str) -> str:
         """GitHub name of the runner with `role` (primary, secondary, ...)."""
 
+    def unauthorized_runners(self) -> list[str]:
+        """GitHub names of the runners that carry the production labels but are not authorized for it."""
+
     def runner_health_selector(self, role: str) -> str:
         """PromQL selector of the scrape target of the runner with `role`."""
 
@@ -195,6 +198,10 @@ class DockerEnvironment:
     def runner_name(self, role: str) -> str:
         """Runner names are runner-<role>."""
         return f"runner-{role}"
+
+    def unauthorized_runners(self) -> list[str]:
+        """The topology's runners whose exporter reports authorized_for_prod="false"."""
+        return [r.name for r in self.topology.runners if not r.authorized_for_prod]
 
     def runner_health_selector(self, role: str) -> str:
         """The runner's scrape target in the pipeline's scrape config."""

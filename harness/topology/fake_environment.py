@@ -175,14 +175,22 @@ class FakeEnvironment:
         self.residue_files: dict[str, list[str]] = {}  # host -> deploy temp files left there
         self.backend_started: dict[str, str | None] = {"prod-web-1": "1.0", "prod-web-2": "1.0"}
         self._cut_off: set[str] = set()  # runners partitioned from GitHub
+        self._unauthorized: set[str] = set()  # runners whose exporter says authorized_for_prod="false"
 
     # ---- builders --------------------------------------------------------
-    def with_runner(self, role: str) -> FakeEnvironment:
-        """Register runner-<role>, online, in GitHub (labels as in the Docker topology) and scrape it; returns self."""
+    def with_runner(self, role: str, *, authorized: bool | None = None) -> FakeEnvironment:
+        """Register runner-<role>, online, in GitHub (labels as in the Docker topology) and scrape it; returns self.
+
+        `authorized` (authorized_for_prod) defaults to what the Docker topology gives that role.
+        """
         if role in self._roles:
             raise ConfigError(f"the {role} runner is registered already")
         spec = next((r for r in DEFAULT_RUNNERS if r.role == role), None)
         labels = list(spec.labels) if spec else ["self-hosted", "linux", "x64", role]
+        if authorized is None:
+            authorized = spec.authorized_for_prod if spec else True
+        if not authorized:
+            self._unauthorized.add(role)
         self.fake_github.add_runner(self.runner_name(role), labels)
         self._roles.append(role)
         self.scrape()
@@ -225,7 +233,10 @@ class FakeEnvironment:
             self.fake_prometheus.add_sample({"__name__": "up", **labels}, ts, 0 if frozen else 1)
             if not frozen:
                 status = 0 if role in self._cut_off else 1
-                self.fake_prometheus.add_sample({"__name__": "runner_status", **labels}, ts, status)
+                authorized = "false" if role in self._unauthorized else "true"
+                self.fake_prometheus.add_sample(
+                    {"__name__": "runner_status", **labels, "authorized_for_prod": authorized}, ts, status
+                )
 
     def complete_deploy(self, run_id: int, *, role: str = "primary", conclusion: str = "success") -> int:
         """Play the pipeline's part in run `run_id`: its deploy job starts on runner-<role> and ends with
@@ -272,6 +283,10 @@ class FakeEnvironment:
     def runner_name(self, role: str) -> str:
         """Runner names are runner-<role>, as in the Docker topology."""
         return f"runner-{role}"
+
+    def unauthorized_runners(self) -> list[str]:
+        """Registered runners marked not authorized for production."""
+        return [self.runner_name(r) for r in self._roles if r in self._unauthorized]
 
     def runner_health_selector(self, role: str) -> str:
         """The runner's scrape target."""

@@ -93,6 +93,17 @@ def secondary_first(src: str) -> str:
                  "for role in secondary primary; do")
 
 
+def selection_ignores_authorization(src: str) -> str:
+    """The selection takes any healthy runner Prometheus scrapes, authorized for production or not."""
+    out = _must(src, r' and on(instance) runner_status{runner=\"$role\",authorized_for_prod=\"true\"} == 1"',
+                r' and on(instance) runner_status{runner=\"$role\"} == 1"')
+    return _must(out, "for role in primary secondary; do",
+                 "# DEFECT (negative control): the candidates are every runner Prometheus scrapes (primary\n"
+                 "# first, then by name) and authorized_for_prod is never checked.\n"
+                 'for role in primary $(curl -fsS --max-time 5 "$PROMETHEUS_URL/api/v1/label/runner/values" '
+                 "| jq -r '.data[]' | grep -vx primary | sort); do")
+
+
 def gate_fail_open(src: str) -> str:
     """An unreachable Prometheus is taken as 'primary healthy'."""
     return _must(src, '    echo "::error::Prometheus unreachable at $PROMETHEUS_URL; failing closed: no runner health '
@@ -244,6 +255,7 @@ VARIANTS: dict[str, tuple[tuple[str, Transform], ...]] = {
     "no-retry": ((WORKFLOW, no_retry), ("ansible/ansible.cfg", no_retry_connections)),
     "secondary-first": (("scripts/select-runner.sh", secondary_first),),
     "gate-fail-open": (("scripts/select-runner.sh", gate_fail_open),),
+    "selection-ignores-authorization": (("scripts/select-runner.sh", selection_ignores_authorization),),
     "exporter-service-only": (("runner-exporter/runner_exporter.py", exporter_service_only),),
     "rollback-noop": ((TXN, rollback_noop),),
     "health-check-swallowed": ((PLAYBOOK, health_check_swallowed),),

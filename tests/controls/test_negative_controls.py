@@ -49,6 +49,14 @@ CONTROLS = [
         id="no-failover",
     ),
     pytest.param(
+        "selection-ignores-authorization",
+        FAILOVER,
+        "never_to_an_unauthorized_runner",
+        r"the deploy job started on 'runner-build', not on the secondary|ran on 'runner-build', a runner not "
+        r"authorized for production",
+        id="selection-ignores-authorization",
+    ),
+    pytest.param(
         "exporter-service-only",
         FAILOVER,
         "cut_off_from_github",
