@@ -11,4 +11,5 @@ pytest_plugins = [
     "steps.trial_steps",
     "steps.concurrency_steps",
     "steps.interruption_steps",
+    "steps.lock_steps",
 ]

@@ -43,3 +43,20 @@ Feature: A release that fails its health check is rolled back automatically
     Then production reports version "9.0.0"
     And the redeploy changed nothing on any host
     And every component reports version "9.0.0"
+
+  Scenario: Deploy X, roll back to the release before, deploy X again: production converges on X each time
+    Given a healthy primary and secondary runner
+    When a production deploy of version "10.0.0" is triggered
+    Then production reports version "10.0.0"
+    And every component reports version "10.0.0"
+    When production is rolled back
+    Then production is back at the version it had before
+    And every component reports the version it had before
+    And production is healthy
+    And the production state file records the version it had before as current and "10.0.0" as previous
+    And the team channel is told the deploy of "10.0.0" was rolled back
+    When a production deploy of version "10.0.0" is triggered
+    Then production reports version "10.0.0"
+    And every component reports version "10.0.0"
+    And the production state file records "10.0.0" as current and the version it had before as previous
+    And no deploy lock, marker or temporary file is left on any production host

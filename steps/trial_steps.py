@@ -11,9 +11,9 @@ from harness.core.stats import quantile_trials_needed
 from steps.parsers import step
 
 
-@when(step("every {nth:d}rd SSH connection from the runners to production is reset"))
+@when(step("one SSH connection in {nth:d} from the runners to production is reset, at random"))
 def ssh_connections_reset(scenario: ScenarioState, nth: int) -> None:
-    """Deterministically reset every nth SSH connection to production (reverted at scenario end)."""
+    """Reset each SSH connection to production with probability 1/nth (reverted at scenario end)."""
     scenario.service_faults["ssh resets"] = scenario.cleanup.enter_context(scenario.env.ssh_to_production_flaky(nth))
 
 

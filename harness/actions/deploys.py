@@ -12,7 +12,8 @@ from harness.core.waiting import WaitTimeout, now_ms, wait_for, watch
 from harness.topology.environment import Environment
 
 DEPLOY_WORKFLOW = "deploy.yml"
-DEPLOY_JOB = "deploy"
+ROLLBACK_WORKFLOW = "rollback.yml"
+DEPLOY_JOB = "deploy"  # the job that changes production, in both workflows
 
 
 class GitHubEventFeed(JournalFeed):
@@ -56,9 +57,20 @@ def watch_until_down(env: Environment, selector: str, onset_ms: int, deadline_ms
 
 def trigger_deploy(env: Environment, version: str) -> int:
     """Dispatch the deploy workflow for `version`; return the run id."""
-    env.journal.invoke("deploy.trigger", workflow=DEPLOY_WORKFLOW, version=version)
-    run_id = env.github.dispatch(DEPLOY_WORKFLOW, {"version": version})
-    env.journal.ok("deploy.trigger", workflow=DEPLOY_WORKFLOW, version=version, run_id=run_id)
+    return _trigger(env, DEPLOY_WORKFLOW, version)
+
+
+def trigger_rollback(env: Environment, version: str | None = None) -> int:
+    """Dispatch the rollback workflow, back to `version` (None: the release the pipeline picks, the
+    state file's previous_version); return the run id. Journalled as a deploy.trigger like a
+    deploy, so every run of the scenario is recorded and timed the same way."""
+    return _trigger(env, ROLLBACK_WORKFLOW, version)
+
+
+def _trigger(env: Environment, workflow: str, version: str | None) -> int:
+    env.journal.invoke("deploy.trigger", workflow=workflow, version=version)
+    run_id = env.github.dispatch(workflow, {"version": version} if version else {})
+    env.journal.ok("deploy.trigger", workflow=workflow, version=version, run_id=run_id)
     return run_id
 
 

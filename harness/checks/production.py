@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from harness.checks.history import History, MissingObservation
+from harness.core.errors import ConfigError
 from harness.core.types import CheckRequest, CheckResult, Verdict
 
 RECAP = re.compile(r"(prod-[\w-]+)\s+:\s+ok=\d+\s+changed=(\d+)")  # Ansible's PLAY RECAP line of a prod host
@@ -44,11 +45,11 @@ def check_version_unchanged(served: str | None, before: str | None) -> CheckResu
     return CheckResult(CLAIM_UNCHANGED, Verdict.PASSED, f"production still serves {before!r}", measured)
 
 
-def check_state_file(read: dict[str, Any], expected: dict[str, Any]) -> CheckResult:
+def check_state_file(read: dict[str, Any], expected: dict[str, Any], claim: str = CLAIM_STATE) -> CheckResult:
     """Verdict: the state file read holds `expected` (a subset of its keys)."""
     if "error" in read:
         return CheckResult(
-            CLAIM_STATE,
+            claim,
             Verdict.FAILED,
             f"the production state file is unusable: {read['error']}",
             evidence={"read": read},
@@ -57,13 +58,13 @@ def check_state_file(read: dict[str, Any], expected: dict[str, Any]) -> CheckRes
     actual = {key: state.get(key) for key in expected}
     if actual != expected:
         return CheckResult(
-            CLAIM_STATE,
+            claim,
             Verdict.FAILED,
             f"the production state file records {actual}, expected {expected}",
             {"recorded": actual},
             evidence={"state": state},
         )
-    return CheckResult(CLAIM_STATE, Verdict.PASSED, f"the state file records {actual}", {"recorded": actual})
+    return CheckResult(claim, Verdict.PASSED, f"the state file records {actual}", {"recorded": actual})
 
 
 def judge_version_deployed(history: History, request: CheckRequest) -> CheckResult:
@@ -94,6 +95,29 @@ def judge_state_file(history: History, request: CheckRequest) -> CheckResult:
             "deploy_runner": p["runner"],
         }
     return check_state_file(history.state_file(), expected)
+
+
+CLAIM_STATE_VERSIONS = (
+    "US3: deploy X -> rollback -> deploy X: the state file's current_version / previous_version advance each time"
+)
+
+
+def judge_state_versions(history: History, request: CheckRequest) -> CheckResult:
+    """From the journal: the newest state-file read records `current` and `previous`.
+
+    Parameters: `current` and `previous`, each a version, or instead `current_is_baseline` /
+    `previous_is_baseline` (true): the version production had when the scenario began.
+    """
+    p = request.params
+    expected = {}
+    for key in ("current", "previous"):
+        if p.get(f"{key}_is_baseline"):
+            expected[f"{key}_version"] = history.baseline_version()
+        elif key in p:
+            expected[f"{key}_version"] = p[key]
+        else:
+            raise ConfigError(f"the state_versions check needs `{key}` or `{key}_is_baseline`")
+    return check_state_file(history.state_file(), expected, CLAIM_STATE_VERSIONS)
 
 
 def judge_run_failed(history: History, request: CheckRequest) -> CheckResult:

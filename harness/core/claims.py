@@ -14,6 +14,7 @@ SUCCESS_RATE_MIN = 0.95  # SC-001
 DEPLOY_P50_BUDGET_S = 600.0  # SC-002
 DEPLOY_P95_BUDGET_S = 600.0  # SC-002
 CONFIDENCE = 0.95  # one-sided, for rate and quantile bounds
+LOCK_STALE_S = 900.0  # US3: a deploy lock held longer than this is an alert, never a silent deadlock
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ ALERT_CLAIMS: tuple[AlertClaim, ...] = (
     AlertClaim("RunnerOffline", (("runner", "primary"),), 300, "critical"),
     AlertClaim("RunnerOffline", (("runner", "secondary"),), 600, "warning"),
     AlertClaim("BothRunnersOffline", (), 60, "critical"),
+    # US3's lock_stale_s as an alert's `for` (the spec names no severity: every deploy is blocked, so critical)
+    AlertClaim("DeployLockStale", (), LOCK_STALE_S, "critical"),
 )
 
 

@@ -10,9 +10,11 @@ from harness.topology.backend import ContainerBackend
 
 
 class ConnectionResets(Fault):
-    """In each of `containers`, REJECT (tcp-reset) every `every`-th SYN to `peer`:`port`.
+    """In each of `containers`, REJECT (tcp-reset) SYNs to `peer`:`port`: one in `every`.
 
-    Deterministic (`statistic --mode nth`), so a run's fault schedule is reproducible.
+    `mode="nth"` resets exactly every `every`-th SYN (`statistic --mode nth`: reproducible, but a
+    workload that opens the same number of connections per deploy meets it at the same position
+    every time); `mode="random"` resets each SYN with probability 1/`every` (`--mode random`).
     """
 
     name = "connection_resets"
@@ -27,10 +29,13 @@ class ConnectionResets(Fault):
         port: int,
         every: int,
         tag: str,
+        mode: str = "nth",
     ) -> None:
         super().__init__(journal)
+        if mode not in ("nth", "random"):
+            raise ValueError(f"mode must be 'nth' or 'random', not {mode!r}")
         self.backend, self.containers, self.peer, self.peer_name = backend, containers, peer, peer_name
-        self.port, self.every, self.tag = port, every, tag
+        self.port, self.every, self.tag, self.mode = port, every, tag, mode
         self._added: list[tuple[str, list[str]]] = []
 
     def describe(self) -> dict[str, Any]:
@@ -39,7 +44,8 @@ class ConnectionResets(Fault):
             "containers": self.containers,
             "peer": self.peer_name,
             "port": self.port,
-            "every_nth_connection": self.every,
+            "one_connection_in": self.every,
+            "mode": self.mode,
         }
 
     def inject(self) -> None:
@@ -56,12 +62,7 @@ class ConnectionResets(Fault):
             "--syn",
             "-m",
             "statistic",
-            "--mode",
-            "nth",
-            "--every",
-            str(self.every),
-            "--packet",
-            "0",
+            *self._statistic(),
             "-m",
             "comment",
             "--comment",
@@ -76,6 +77,12 @@ class ConnectionResets(Fault):
             if code != 0:
                 raise RuntimeError(f"iptables -I failed in {container}: {out.strip()}")
             self._added.append((container, spec))
+
+    def _statistic(self) -> list[str]:
+        """The `statistic` match's arguments for the mode."""
+        if self.mode == "random":
+            return ["--mode", "random", "--probability", f"{1 / self.every:.5f}"]
+        return ["--mode", "nth", "--every", str(self.every), "--packet", "0"]
 
     def took_effect(self) -> bool:
         """Every container lists the tagged rule."""

@@ -61,6 +61,13 @@ DEPLOY_ENV_TIMERS = {
     "watchdog_period_s": "WATCHDOG_PERIOD_S",
 }
 TOOLS_DIR = "/opt/app/bin"
+# the pipeline's custom queries of prod-db's postgres exporter (the deploy lock's metrics), and where
+# the image's entrypoint looks for them; Prometheus scrapes the exporter at DB_EXPORTER_TARGET
+DB_EXPORTER_QUERIES = "monitoring/postgres-exporter/queries.yaml"
+DB_EXPORTER_QUERIES_PATH = "/etc/dch/postgres-exporter/queries.yaml"
+DB_EXPORTER_TARGET = "prod-db:9187"
+# the deploy lock as the reference pipeline's monitoring exports it: one series per open transaction
+DEPLOY_LOCK_SELECTOR = 'deploy_lock_open{job="production-db"}'
 PRODUCTION_TOOLS = "production/"  # the pipeline's host-side tools, copied into TOOLS_DIR on every web host
 
 
@@ -278,6 +285,9 @@ class DockerTopology:
         assert ssh is not None
         db = self._base("prod-db", "proddb").with_local_ports(5432)
         db.with_copy_into_container(self.db_password.encode(), "/etc/dch/db_password", 0o600)
+        queries = self.pipeline.files().get(DB_EXPORTER_QUERIES)
+        if queries is not None:  # part of the system under test, so a variant may change them
+            db.with_copy_into_container(queries.read_bytes(), DB_EXPORTER_QUERIES_PATH, 0o644)
         components = {"prod-db": db, "prod-cache": self._base("prod-cache", "prodcache")}
         tools = self.production_tools()
         for host in WEB_HOSTS:
@@ -346,6 +356,17 @@ class DockerTopology:
             if rel.startswith("monitoring/rules/") and rel.endswith((".yml", ".yaml")):
                 out[f"/etc/dch/rules/{Path(rel).name}"] = scale_rule_file(path, t["alert_for_scale"])
         return out
+
+    def scrapes_db_exporter(self) -> bool:
+        """True when the pipeline's scrape config has prod-db's postgres exporter as a target."""
+        path = self.pipeline.files().get("monitoring/prometheus.yml")
+        config = yaml.safe_load(path.read_text()) if path is not None else None
+        jobs = (config.get("scrape_configs") or []) if isinstance(config, dict) else []
+        return any(
+            DB_EXPORTER_TARGET in (static.get("targets") or [])
+            for job in jobs
+            for static in (job or {}).get("static_configs") or []
+        )
 
     def _alertmanager_config(self) -> bytes:
         """The pipeline's Alertmanager routing, with only the profile's timers changed."""
@@ -416,10 +437,18 @@ class DockerTopology:
                 timeout,
             )
             self._await(
-                lambda: len([x for x in prometheus.targets() if x["health"] == "up"]) >= len(names),
+                lambda: (
+                    len([x for x in prometheus.targets() if x["health"] == "up" and _runner_target(x)]) >= len(names)
+                ),
                 "every runner exporter scraped by Prometheus",
                 timeout,
             )
+            if self.scrapes_db_exporter():
+                self._await(
+                    lambda: bool(prometheus.query(f'pg_up{{instance="{DB_EXPORTER_TARGET}"}} == 1')),
+                    f"the production database's exporter ({DB_EXPORTER_TARGET}) scraped and connected to PostgreSQL",
+                    timeout,
+                )
             self._await(lambda: prometheus.alertmanagers_active() > 0, "Prometheus connected to Alertmanager", timeout)
         finally:
             github.close()
@@ -499,6 +528,11 @@ def scale_rule_file(path: Path, scale: float) -> bytes:
                 if key in rule:
                     rule[key] = format_duration(parse_duration(rule[key]) * scale)
     return yaml.safe_dump(data, sort_keys=False).encode()
+
+
+def _runner_target(target: dict[str, Any]) -> bool:
+    """A scrape target other than prod-db's exporter (which must not count as a runner's)."""
+    return target.get("labels", {}).get("instance") != DB_EXPORTER_TARGET
 
 
 def _http_ok(url: str) -> bool:

@@ -40,7 +40,7 @@ from harness.drivers.components import FakeComponents
 from harness.drivers.fakes import FakeGitHub, FakeProduction, FakePrometheus, FakeSink
 from harness.drivers.prometheus import PrometheusClient
 from harness.faults.base import Fault
-from harness.topology.docker_topology import DEFAULT_RUNNERS, REPO
+from harness.topology.docker_topology import DEFAULT_RUNNERS, DEPLOY_LOCK_SELECTOR, REPO
 from harness.topology.state_file import STATE_FILE, record_state_file, state_file_read
 
 RUNNER_JOB = "github-runners"
@@ -287,6 +287,10 @@ class FakeEnvironment:
     def unauthorized_runners(self) -> list[str]:
         """Registered runners marked not authorized for production."""
         return [self.runner_name(r) for r in self._roles if r in self._unauthorized]
+
+    def deploy_lock_selector(self) -> str:
+        """The deploy lock's series, as the Docker environment names them."""
+        return DEPLOY_LOCK_SELECTOR
 
     def runner_health_selector(self, role: str) -> str:
         """The runner's scrape target."""

@@ -199,6 +199,15 @@ def redeploy_restarts(src: str) -> str:
                  "            if True:\n")
 
 
+def rollback_state_not_advanced(src: str) -> str:
+    """A rollback of a finished release keeps the previous_version it found (written as for a
+    redeploy of the live release): after X -> rollback to P the state file says P and P."""
+    return _must(src, '        "previous_version": previous.get("previous_version") if same else (txn["from"] or None),\n',
+                 "        # DEFECT (negative control): a rollback keeps the previous_version it found.\n"
+                 '        "previous_version": previous.get("previous_version") if same or direction(txn) == "down"\n'
+                 '        else (txn["from"] or None),\n')
+
+
 def alert_wrong_metric(src: str) -> str:
     """RunnerOffline(primary) on a metric nobody exports."""
     return _must(src, PRIMARY_ALERT, '        expr: github_runner_up{runner="primary"} == 0  '
@@ -215,6 +224,18 @@ def alert_no_for(src: str) -> str:
     """RunnerOffline(primary) has no `for`: any blip pages."""
     return _must(src, PRIMARY_ALERT, PRIMARY_ALERT.replace(
         "        for: 5m\n", "        # DEFECT (negative control): no `for`, so any blip pages the on-call\n"))
+
+
+LOCK_RULE = 'expr: deploy_lock_open{job="production-db"} == 1\n'
+
+
+def lock_alert_on_heartbeat(src: str) -> str:
+    """DeployLockStale watches the lock's heartbeat age, not how long it is held: a hung deploy whose
+    renewer is alive keeps the heartbeat fresh and never pages."""
+    return _must(src, LOCK_RULE,
+                 "# DEFECT (negative control): a stale lock taken to be one whose heartbeat stopped; a hung\n"
+                 "        # deploy that still renews its heartbeat holds the lock for ever without a page.\n"
+                 '        expr: deploy_lock_heartbeat_age_seconds{job="production-db"} > 60\n')
 
 
 def waits_on_stdin(src: str) -> str:
@@ -242,6 +263,7 @@ def retry_not_on_timeout(src: str) -> str:
 
 
 RULES = "monitoring/rules/runner-alerts.yml"
+DEPLOY_RULES = "monitoring/rules/deploy-alerts.yml"
 Transform = Callable[[str], str]
 # variant -> ((reference file, its transformation), ...): one defect, in the file(s) it lives in
 VARIANTS: dict[str, tuple[tuple[str, Transform], ...]] = {
@@ -268,9 +290,11 @@ VARIANTS: dict[str, tuple[tuple[str, Transform], ...]] = {
     "migration-not-rolled-back": ((TXN, migration_not_rolled_back),),
     "lock-not-released": ((TXN, lock_not_released),),
     "redeploy-restarts": ((RELEASE, redeploy_restarts),),
+    "rollback-state-not-advanced": ((TXN, rollback_state_not_advanced),),
     "alert-wrong-metric": ((RULES, alert_wrong_metric),),
     "alert-for-too-long": ((RULES, alert_for_too_long),),
     "alert-no-for": ((RULES, alert_no_for),),
+    "lock-alert-on-heartbeat": ((DEPLOY_RULES, lock_alert_on_heartbeat),),
 }
 
 

@@ -30,6 +30,7 @@ SECRETS = "tests/scenarios/test_deploy_secrets.py"
 ROLLBACK = "tests/scenarios/test_deploy_rollback.py"
 RATE = "tests/scenarios/test_deploy_success_rate.py"
 INTERRUPTION = "tests/scenarios/test_deploy_interruption.py"
+LOCK = "tests/scenarios/test_deploy_lock.py"
 
 CONTROLS = [
     pytest.param(
@@ -191,6 +192,14 @@ CONTROLS = [
         id="redeploy-restarts",
     ),
     pytest.param(
+        "rollback-state-not-advanced",
+        ROLLBACK,
+        "converges_on_x_each_time",
+        r"the production state file records \{'current_version': '([\w.-]+)', 'previous_version': '\1'\}, "
+        r"expected \{'current_version': '\1', 'previous_version': '10\.0\.0'\}",
+        id="rollback-state-not-advanced",
+    ),
+    pytest.param(
         "alert-wrong-metric",
         ALERTS,
         "offline_primary_runner_pages",
@@ -210,6 +219,14 @@ CONTROLS = [
         "blip_shorter",
         r"blip, shorter than the alert's `for`, paged the on-call",
         id="alert-no-for",
+    ),
+    pytest.param(
+        "lock-alert-on-heartbeat",
+        LOCK,
+        "hung_deploy_holding_the_lock",
+        # the hung deploy renews its heartbeat: a rule on the heartbeat's age never even goes pending
+        r"DeployLockStale\{\} did not reach the on-call within its .* budget: it never even went pending",
+        id="lock-alert-on-heartbeat",
     ),
 ]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.claims import ALERT_CLAIMS, AlertClaim, alert_claim
+from harness.core.claims import ALERT_CLAIMS, LOCK_STALE_S, AlertClaim, alert_claim
 from harness.core.errors import ConfigError
 from harness.core.promdur import parse_duration
 
@@ -112,8 +112,24 @@ def test_claims_agree_with_the_spec(alertname: str, runner: str | None, for_s: f
     assert claim.labels == ((("runner", runner),) if runner else ())
 
 
+# alerts the spec names outside its table: alertname -> the named parameter that is their `for`
+OUTSIDE_THE_TABLE = {"DeployLockStale": "lock_stale_s"}
+
+
 def test_every_claim_is_in_the_spec_table() -> None:
     rows = spec_alerts()
     for claim in ALERT_CLAIMS:
+        if claim.alertname in OUTSIDE_THE_TABLE:
+            continue
         runner = dict(claim.labels).get("runner")
         assert rows[(claim.alertname, runner)] == (claim.for_s, claim.severity), claim
+
+
+def test_deploy_lock_stale_is_the_specs_lock_stale_s() -> None:
+    found = re.search(r"`lock_stale_s = (\d+)`", SPEC.read_text())
+    assert found, "the spec no longer names lock_stale_s"
+    claim = alert_claim("DeployLockStale")
+    assert claim.for_s == float(found[1]) == LOCK_STALE_S == 900
+    assert claim.labels == ()  # one alert per open transaction, whoever holds it
+    assert claim.severity == "critical"  # the spec names none: every production deploy is blocked
+    assert set(OUTSIDE_THE_TABLE) == {c.alertname for c in ALERT_CLAIMS} - {a for a, _ in spec_alerts()}

@@ -36,6 +36,21 @@ def test_resets_add_an_nth_reject_rule_in_every_runner_and_remove_it() -> None:
     assert backend.rules == {"r1": [], "r2": []}
 
 
+def test_random_resets_use_the_probability_one_in_every() -> None:
+    backend = FakeContainerBackend()
+    backend.ips["prod"] = "172.18.0.9"
+    fault = ConnectionResets(Journal("t"), backend, ["r1"], "prod", "prod-web-1", 22, 3, "dch-t", mode="random")
+    with fault:
+        (rule,) = backend.rules["r1"]
+        assert "--syn -m statistic --mode random --probability 0.33333" in rule
+    assert fault.describe()["mode"] == "random"
+
+
+def test_an_unknown_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="'nth' or 'random'"):
+        ConnectionResets(Journal("t"), FakeContainerBackend(), ["r1"], "p", "p", 22, 3, "t", mode="sometimes")
+
+
 def test_resets_report_rules_left_behind() -> None:
     backend = FakeContainerBackend()
     fault = resets(backend)

@@ -230,3 +230,33 @@ def test_a_cancelled_deploy_is_rolled_back_without_waiting_for_the_lease(stand: 
     took = time.monotonic() - cancelled
     assert took < LEASE_S, f"back at {before} after {took:.1f} s: the lease ran out, nothing handed it back"
     print(f"deploy cancelled at frontend: production back at {before} after {took:.2f} s")
+
+
+def test_a_finished_release_is_rolled_back_schema_down_and_deploying_it_again_converges(
+    stand: Stand, record_property: pytest.RecordProperty
+) -> None:
+    """workflows/rollback.yml's step: deploy.sh with DEPLOY_KIND=rollback and no version."""
+    before = current(stand)
+    proc, _ = timed_deploy(stand, "7.9.0")
+    assert proc.returncode == 0 and at(stand, "7.9.0"), proc.stdout
+    back, took = timed_deploy(stand, "", DEPLOY_KIND="rollback")
+    assert back.returncode == 0, back.stdout
+    assert f"rolling production back from 7.9.0 to {before}" in back.stdout
+    steps = re.findall(r"^ok: \[prod-web-\d\] => \{\n +\"msg\": \"DCH-STEP (\w+)", back.stdout, re.MULTILINE)
+    assert steps == PipelineSource(ROOT / "pipeline").deploy_steps(), "the same transactional deploy"
+    assert at(stand, before), stand.components()
+    assert stand.sql("SELECT count(*) FROM pg_tables WHERE tablename = 'release_7_9_0'").strip() == "0", "down.sql"
+    for host in WEB_HOSTS:
+        state = stand.state_file(host)
+        assert (state["current_version"], state["previous_version"], state["action"]) == (before, "7.9.0", "rollback")
+    # again, with the default target (previous_version = 7.9.0 now): refused, nothing changes
+    refused, _ = timed_deploy(stand, "", DEPLOY_KIND="rollback")
+    assert refused.returncode == 2 and "not rolled back" in refused.stdout, refused.stdout
+    assert at(stand, before) and open_txns(stand) == 0
+    again, _ = timed_deploy(stand, "7.9.0")
+    assert again.returncode == 0 and at(stand, "7.9.0"), again.stdout
+    for host in WEB_HOSTS:
+        state = stand.state_file(host)
+        assert (state["current_version"], state["previous_version"]) == ("7.9.0", before)
+    record_property("rollback_s", round(took, 2))
+    print(f"rollback of a finished release on both hosts: {took:.2f} s")

@@ -51,7 +51,10 @@ sys.exit(2)
 
 FAKE_SSH = """#!/bin/sh
 echo "ssh $*" >> "$FAKE_SSH_LOG"
-case "$*" in *heartbeat*) echo '{"changed": false, "renewed": null, "every_s": 0.2}' ;; esac
+case "$*" in
+  *heartbeat*) echo '{"changed": false, "renewed": null, "every_s": 0.2}' ;;
+  *rollback-plan*) echo "$FAKE_ROLLBACK_PLAN"; exit "${FAKE_ROLLBACK_RC:-0}" ;;
+esac
 exit 0
 """
 
@@ -103,6 +106,7 @@ def deploy(tmp_path: Path, plan: str, served: str = "2.0.0", **env: str) -> Run:
         "FAKE_NOTIFY_LOG": str(logs / "notify.log"),
         "FAKE_PLAN": plan,
         "FAKE_SERVED": served,
+        "FAKE_ROLLBACK_PLAN": '{"changed": false, "from": "2.0.0", "to": "1.0.0"}',
         **env,
     }
     proc = subprocess.run(
@@ -294,3 +298,64 @@ def test_a_deploy_stopped_mid_attempt_hands_its_transaction_back_at_once(tmp_pat
     assert [p.name for p in tmp_path.iterdir() if p.name not in ("bin", "logs")] == []
     out = subprocess.run(["pgrep", "-f", f"{bin_dir}/ansible-playbook"], capture_output=True, text=True)
     assert out.stdout == "", "the hung playbook was left running"
+
+
+# ---- DEPLOY_KIND=rollback (workflows/rollback.yml) ------------------------------------------------
+
+
+def rollback(tmp_path: Path, plan: str, served: str = "1.0.0", **env: str) -> Run:
+    return deploy(tmp_path, plan, served, **{"DEPLOY_KIND": "rollback", "VERSION": "", **env})
+
+
+def test_a_rollback_asks_a_host_where_to_go_and_runs_the_deploy_with_the_schema_going_down(tmp_path: Path) -> None:
+    run = rollback(tmp_path, "ok")
+    assert run.code == 0, run.output
+    plans = [c for c in run.ssh_calls if "app-txn rollback-plan" in c]
+    assert len(plans) == 1 and plans[0].endswith("deploy@prod-web-1 /opt/app/bin/app-txn rollback-plan"), plans
+    assert "rolling production back from 2.0.0 to 1.0.0" in run.output
+    (attempt,) = run.attempts
+    extra = attempt["extra"]
+    assert isinstance(extra, dict) and (extra["version"], extra["direction"]) == ("1.0.0", "down")
+    assert "production serves 1.0.0" in run.output
+    assert [(n["event"], n["version"], n["to"], n["kind"]) for n in run.notifications] == [
+        ("rollback", "2.0.0", "1.0.0", "rollback")
+    ]
+    assert "Production rolled back from 2.0.0 to 1.0.0" in run.notifications[0]["text"]
+
+
+def test_a_deploy_goes_up_and_its_notification_names_its_release(tmp_path: Path) -> None:
+    run = deploy(tmp_path, "ok")
+    assert run.attempts[0]["extra"]["direction"] == "up"  # type: ignore[index]
+    assert not any("rollback-plan" in c for c in run.ssh_calls)
+    assert [(n["event"], n["version"], n["kind"]) for n in run.notifications] == [("success", "2.0.0", "deploy")]
+
+
+def test_a_rollback_to_a_named_release_has_it_checked_by_the_host(tmp_path: Path) -> None:
+    run = rollback(tmp_path, "ok", VERSION="1.0.0")
+    assert any(c.endswith("app-txn rollback-plan --to 1.0.0") for c in run.ssh_calls), run.ssh_calls
+    assert run.code == 0
+
+
+def test_a_rollback_the_host_refuses_changes_nothing(tmp_path: Path) -> None:
+    run = rollback(tmp_path, "ok", VERSION="0.5.0", FAKE_ROLLBACK_PLAN="", FAKE_ROLLBACK_RC="2")
+    assert run.code == 2 and run.attempts == [] and run.notifications == []
+    assert "not rolled back: 0.5.0 is not the release the live one was deployed over" in run.output
+
+
+def test_a_rollback_with_no_host_answering_fails_as_unreachable(tmp_path: Path) -> None:
+    run = rollback(tmp_path, "ok", FAKE_ROLLBACK_PLAN="", FAKE_ROLLBACK_RC="255")
+    assert run.code == 255 and run.attempts == []
+    assert sum("rollback-plan" in c for c in run.ssh_calls) == 2, "every host is asked"
+    assert "no production host answered" in run.output
+
+
+def test_a_rollback_that_fails_is_undone_and_the_team_is_told_production_stays(tmp_path: Path) -> None:
+    run = rollback(tmp_path, "rolled_back,ok")
+    assert run.code == 1 and len(run.attempts) == 1
+    assert "the rollback from 2.0.0 to 1.0.0 failed and was undone: production stays at 2.0.0" in run.output
+    assert [(n["event"], n["version"]) for n in run.notifications] == [("rollback-failed", "2.0.0")]
+
+
+def test_an_unknown_deploy_kind_is_refused(tmp_path: Path) -> None:
+    run = deploy(tmp_path, "ok", DEPLOY_KIND="rollforward")
+    assert run.code == 2 and "DEPLOY_KIND 'rollforward'" in run.output and run.attempts == []

@@ -87,7 +87,12 @@ def test_both_web_hosts_get_the_ssh_material_db_env_and_the_pipelines_tools(tmp_
         assert files[f"{TOOLS_DIR}/lib/txn.sh"][1] == 0o755
         assert files["/etc/ssh/dch/host_ed25519"][1] == 0o600
         assert {"/etc/ssh/dch/user_ca.pub", "/etc/ssh/dch/host_ed25519-cert.pub"} <= set(files)
-    assert copies(components["prod-db"]) == {"/etc/dch/db_password": (topo.db_password.encode(), 0o600)}
+    queries = (ROOT / "pipeline/monitoring/postgres-exporter/queries.yaml").read_bytes()
+    assert copies(components["prod-db"]) == {
+        "/etc/dch/db_password": (topo.db_password.encode(), 0o600),
+        # the pipeline's queries of prod-db's postgres exporter (readable by its own user)
+        "/etc/dch/postgres-exporter/queries.yaml": (queries, 0o644),
+    }
 
 
 def test_a_pipeline_without_production_tools_copies_none(tmp_path: Path) -> None:

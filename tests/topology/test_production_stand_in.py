@@ -259,6 +259,30 @@ def test_deploy_lock_held_refuses_a_deploys_transaction_and_flock_then_reverts(e
     assert env.leftovers() == []
 
 
+def test_prod_dbs_exporter_reports_each_open_deploy_transaction_to_prometheus(env: DockerEnvironment) -> None:
+    """prod-db's postgres exporter (read-only role, peer auth) runs the pipeline's queries; Prometheus scrapes it."""
+    assert env.prometheus.query('pg_up{job="production-db"} == 1'), "the exporter does not reach PostgreSQL"
+    selector = env.deploy_lock_selector()
+    with env.deploy_lock_held() as fault:
+        wait_for(lambda: env.prometheus.query(selector), "the held lock's series in Prometheus", 10, interval=0.2)
+        (series,) = env.prometheus.query(selector)
+        assert series["metric"]["holder"] == FAULT_RUNNER and series["value"][1] == "1"
+        assert series["metric"]["txn_id"] == str(fault.txn_id)  # type: ignore[attr-defined]
+        time.sleep(3)
+        age = float(env.prometheus.query('deploy_lock_age_seconds{job="production-db"}')[0]["value"][1])
+        heartbeat = float(env.prometheus.query('deploy_lock_heartbeat_age_seconds{job="production-db"}')[0]["value"][1])
+        assert age >= 2 and heartbeat < 2.5, (age, heartbeat)  # held for seconds; renewed every second
+    wait_for(lambda: not env.prometheus.query(selector), "the released lock's series gone", 10, interval=0.2)
+    # the role cannot write, and the exporter's and the server's logs never hold the run's password
+    code, out = env.backend.exec(
+        env.topology.container_name("prod-db"),
+        ["runuser", "-u", "prometheus", "--", "psql", "-X", "-d", "app", "-c", "DELETE FROM deploy_txn"],
+    )
+    assert code != 0 and "permission denied" in out
+    logs = env.backend.client.containers.get(env.topology.container_name("prod-db")).logs().decode(errors="replace")
+    assert env.topology.db_password not in logs
+
+
 def test_production_unresponsive_freezes_the_first_web_host_and_thaws_it(env: DockerEnvironment) -> None:
     with env.production_unresponsive():
         reading = env.components.read()

@@ -3,12 +3,25 @@
 # Ansible deploy (ansible/deploy.yml) over SSH with the CA-signed deploy certificate, retrying
 # what a retry can fix; then verify end to end through the load balancer and tell the team.
 #
+# DEPLOY_KIND=rollback (workflows/rollback.yml): return production from its live release to the
+# one it was deployed over, through the same transactional deploy with the schema going down
+# (ansible/deploy.yml, direction=down: the down.sql of the release left). $VERSION, if set, is the
+# release to return to; empty: the state file's previous_version. app-txn rollback-plan checks it
+# on a host first (the release the live one was deployed over, else exit 2 with the reason).
+#
 # Exit codes (diagnose.sh classifies the output, not the code): 0 deployed; 1 the release failed
-# and every component was rolled back (team told), or it failed otherwise; 4 the deploy lock is
-# held by another live deploy; 124 the last attempt timed out; 255 production unreachable.
+# and every component was rolled back (team told), or it failed otherwise; 2 bad input (or not a
+# rollback); 4 the deploy lock is held by another live deploy; 124 the last attempt timed out;
+# 255 production unreachable.
 set -euo pipefail
 
-: "${VERSION:?VERSION is not set}" "${PROD_HOSTS:?variable PROD_HOSTS is missing}"
+kind=${DEPLOY_KIND:-deploy}
+case $kind in
+  deploy) : "${VERSION:?VERSION is not set}" ;;
+  rollback) VERSION=${VERSION:-} ;;
+  *) echo "::error::DEPLOY_KIND '$kind' is neither deploy nor rollback"; exit 2 ;;
+esac
+: "${PROD_HOSTS:?variable PROD_HOSTS is missing}"
 : "${ARTIFACTS_URL:?variable ARTIFACTS_URL is missing}" "${PROD_LB_URL:?variable PROD_LB_URL is missing}"
 : "${DEPLOY_SSH_KEY:?secret DEPLOY_SSH_KEY is missing}" "${DEPLOY_SSH_CERT:?secret DEPLOY_SSH_CERT is missing}"
 : "${SSH_KNOWN_HOSTS:?variable SSH_KNOWN_HOSTS is missing}"
@@ -19,7 +32,9 @@ read -r -a hosts <<<"$PROD_HOSTS"
 for host in "${hosts[@]}"; do
   [[ $host =~ ^[A-Za-z0-9][A-Za-z0-9.-]*$ ]] || { echo "::error::PROD_HOSTS: '$host' is not a host name"; exit 2; }
 done
-[[ $VERSION =~ ^[0-9A-Za-z][0-9A-Za-z._-]*$ ]] || { echo "::error::'$VERSION' is not a release version"; exit 2; }
+if [ -n "$VERSION" ] || [ "$kind" = deploy ]; then
+  [[ $VERSION =~ ^[0-9A-Za-z][0-9A-Za-z._-]*$ ]] || { echo "::error::'$VERSION' is not a release version"; exit 2; }
+fi
 
 # The key and certificate exist only as files of this temporary folder (mode 600), removed always.
 umask 077
@@ -82,12 +97,43 @@ jq -n --arg key "$work/id_deploy" --arg common "$ssh_common" '{web: {
 export ANSIBLE_CONFIG="$ansible_dir/ansible.cfg" ANSIBLE_HOME="$work/ansible-home" \
   ANSIBLE_LOCAL_TEMP="$work/ansible-tmp" ANSIBLE_SSH_CONTROL_PATH_DIR="$work/cp" PYTHONUNBUFFERED=1
 
+# A rollback: which release production returns to, asked of the first host that answers (the
+# database's deploy history decides; app-txn begin checks it again under the lock).
+from=''
+if [ "$kind" = rollback ]; then
+  plan_args=(rollback-plan)
+  [ -z "$VERSION" ] || plan_args+=(--to "$VERSION")
+  plan='' plan_rc=255
+  for host in "${hosts[@]}"; do
+    plan_rc=0
+    plan=$(timeout 30 ssh "${ssh_opts[@]}" "deploy@$host" /opt/app/bin/app-txn "${plan_args[@]}") || plan_rc=$?
+    { [ "$plan_rc" -eq 255 ] || [ "$plan_rc" -eq 124 ]; } || break
+  done
+  if [ "$plan_rc" -ne 0 ]; then
+    if [ "$plan_rc" -eq 255 ] || [ "$plan_rc" -eq 124 ]; then
+      echo "::error::cannot roll back: no production host answered (SSH connection failed)"
+      exit 255
+    fi
+    if [ "$plan_rc" -eq 2 ]; then
+      echo "::error::not rolled back: ${VERSION:-previous_version of the state file} is not the release the live one was deployed over (see above)"
+      exit 2
+    fi
+    echo "::error::cannot roll back: app-txn rollback-plan failed on $host (exit $plan_rc, see above)"
+    exit 1
+  fi
+  from=$(jq -r .from <<<"$plan") VERSION=$(jq -r .to <<<"$plan")
+  [[ $VERSION =~ ^[0-9A-Za-z][0-9A-Za-z._-]*$ ]] || { echo "::error::rollback plan without a release: $plan"; exit 1; }
+  echo "rolling production back from $from to $VERSION ($from was deployed over it; the schema goes down)"
+fi
+
 echo "deploying $VERSION to $PROD_HOSTS from runner ${RUNNER_NAME:-?} (role ${RUNNER_ROLE:-?})"
 notify() {  # team channel (Slack-style webhook); a failed notification never hides the deploy result
+  # $1 text, $2 event, $3 the release it is about (default $VERSION; a rollback's is the release left)
   [ -n "${TEAM_WEBHOOK_URL:-}" ] || return 0
   curl -fsS --max-time 5 -H 'Content-Type: application/json' \
-    -d "$(jq -n --arg text "$1" --arg version "$VERSION" --arg runner "${RUNNER_NAME:-unknown}" \
-          --arg event "$2" '{text: $text, event: $event, version: $version, runner: $runner}')" \
+    -d "$(jq -n --arg text "$1" --arg version "${3:-$VERSION}" --arg runner "${RUNNER_NAME:-unknown}" \
+          --arg event "$2" --arg to "$VERSION" --arg kind "$kind" \
+          '{text: $text, event: $event, version: $version, to: $to, kind: $kind, runner: $runner}')" \
     "$TEAM_WEBHOOK_URL" > /dev/null || echo "::warning::team notification failed"
 }
 
@@ -122,7 +168,8 @@ run_attempt() {
     --arg deadline "$(( $(date +%s) + ${attempt_timeout%.*} + 6 ))" --arg lock_wait "${LOCK_WAIT_S:-60}" \
     --arg artifacts "$ARTIFACTS_URL" --arg lb "$PROD_LB_URL" --arg health "${HEALTH_TIMEOUT_S:-5}" \
     --arg outcome "$outcome_file" --arg deploy_runner "${RUNNER_NAME:-unknown}" --arg run_id "${GITHUB_RUN_ID:-}" \
-    '{version: $version, txn_runner: $runner, txn_takeover: $takeover, attempt_deadline: $deadline,
+    --arg direction "$([ "$kind" = rollback ] && echo down || echo up)" \
+    '{version: $version, direction: $direction, txn_runner: $runner, txn_takeover: $takeover, attempt_deadline: $deadline,
       lock_wait_s: $lock_wait, artifacts_url: $artifacts, lb_url: $lb, health_timeout_s: $health,
       outcome_file: $outcome, deploy_runner: $deploy_runner, deployed_by: "github-actions", run_id: $run_id}' \
     > "$work/vars-$n.json"
@@ -171,6 +218,12 @@ done
 # DEFECT (negative control): announces success before checking the outcome.
 notify "Production deploy of $VERSION succeeded" success
 if [ "$code" -eq 3 ]; then
+  if [ "$kind" = rollback ]; then
+    echo "::error::the rollback from $from to $VERSION failed and was undone: production stays at $from"
+    notify "Production rollback from $from to $VERSION failed and was undone: production stays at $from" \
+      rollback-failed "$from"
+    exit 1
+  fi
   echo "::error::release $VERSION failed and was rolled back on every production host"
   notify "Production deploy of $VERSION failed and was rolled back automatically" rollback
   exit 1
@@ -194,4 +247,8 @@ if [ "$served" != "$VERSION" ]; then
   exit 1
 fi
 echo "production serves $VERSION"
+if [ "$kind" = rollback ]; then
+  notify "Production rolled back from $from to $VERSION (run ${GITHUB_RUN_ID:-?} on ${RUNNER_NAME:-?})" rollback "$from"
+  exit 0
+fi
 notify "Production deploy of $VERSION succeeded" success

@@ -1,0 +1,19 @@
+@US3 @alerts @docker
+Feature: A deploy lock held longer than lock_stale_s pages the on-call; it is never a silent deadlock
+  As an SRE on call
+  I want a production deploy lock held past lock_stale_s to page me, and deploys that merely follow each other not to
+  So that a hung deploy never blocks every release without anyone knowing
+
+  Scenario: A hung deploy holding the lock past lock_stale_s pages DeployLockStale, and the deploy it blocked goes ahead once it is released
+    Given a healthy primary and secondary runner
+    When a stuck deploy holds the production deploy lock
+    And a production deploy of version "8.1.0" is triggered
+    Then the on-call receives "DeployLockStale" for the held lock within its alert budget
+    When the stuck deploy lets go
+    Then the on-call is told "DeployLockStale" for the held lock is resolved
+    And production reports version "8.1.0"
+
+  Scenario: Deploys that each hold the lock shorter than lock_stale_s do not page, even back to back
+    Given a healthy primary and secondary runner
+    When two deploys in a row each hold the deploy lock for two thirds of DeployLockStale's for
+    Then no "DeployLockStale" alert reaches the on-call for those holds
