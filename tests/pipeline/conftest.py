@@ -38,6 +38,10 @@ def pg_cluster() -> Iterator[PgCluster]:
     """One PostgreSQL server for the session (Unix socket, trust), in a folder its user can reach."""
     bin_dir = find_pg_bin()
     if bin_dir is None or shutil.which("psql") is None:
+        # CI (.ci/run) installs PostgreSQL and sets DCH_REQUIRE_HOST_TOOLS: there a missing server fails
+        # these tests instead of skipping them; elsewhere they are skipped, saying how to install it
+        if os.environ.get("DCH_REQUIRE_HOST_TOOLS") == "1":
+            pytest.fail(PG_MISSING)
         pytest.skip(PG_MISSING)
     reap_stale_clusters(bin_dir)
     folder = Path(tempfile.mkdtemp(prefix="dch-pg-"))
