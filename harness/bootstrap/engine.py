@@ -47,6 +47,22 @@ def ping(endpoint: str | None = None) -> str | None:
         return None
 
 
+def docker_client() -> docker.DockerClient:
+    """A client of the engine the harness uses, or EngineUnavailable that says how to get one."""
+    if _socket_permission_problem(DEFAULT_SOCKET) and not os.environ.get("DOCKER_HOST"):
+        raise permission_error(DEFAULT_SOCKET)
+    try:
+        client = _client(os.environ.get("DOCKER_HOST"))
+        client.ping()
+    except DockerException as exc:
+        where = os.environ.get("DOCKER_HOST") or f"unix://{DEFAULT_SOCKET}"
+        raise EngineUnavailable(
+            f"no Docker engine answers at {where} ({' '.join(str(exc).split())[:160]}). "
+            "Fix: run `deploy-chaos setup` (it starts or installs one), or set DOCKER_HOST to a running engine."
+        ) from None
+    return client
+
+
 def _socket_permission_problem(sock: Path) -> bool:
     return sock.exists() and not os.access(sock, os.R_OK | os.W_OK)
 

@@ -175,15 +175,18 @@ def cmd_report(ns: argparse.Namespace) -> int:
 
 def cmd_cleanup(ns: argparse.Namespace) -> int:
     """Remove containers and networks left by harness runs."""
+    from harness.bootstrap.engine import docker_client
     from harness.topology.backend import DockerBackend
     from harness.topology.cleanup import cleanup
 
-    report = cleanup(DockerBackend(), ns.run)
+    report = cleanup(DockerBackend(docker_client()), ns.run)
     print(
         f"removed {len(report.containers)} container(s) {report.containers} and {len(report.networks)} network(s)",
         file=sys.stderr,
     )
-    return 0
+    for failure in report.failed:
+        print(f"deploy-chaos: error: not removed: {failure}. Fix: re-run `deploy-chaos cleanup`", file=sys.stderr)
+    return EXIT_HARNESS_ERROR if report.failed else 0
 
 
 def cmd_images(ns: argparse.Namespace) -> int:

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import math
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import docker
-from docker.errors import DockerException, NotFound
+from docker.errors import APIError, DockerException, NotFound
 
 LABEL_MANAGED = "dch.managed"
 LABEL_RUN = "dch.run"
 # the resource settings faults read and change (engine API names, as in HostConfig and POST /update)
+REMOVAL_IN_PROGRESS = 409  # the engine's answer while another client removes the container
+REMOVAL_WAIT_S = 60.0
 RESOURCE_FIELDS = ("Memory", "MemorySwap", "NanoCpus", "CpuQuota", "CpuPeriod")
 
 
@@ -133,7 +136,9 @@ class DockerBackend:
         ]
 
     def remove_container(self, container_id: str) -> None:
-        """Force-remove, unpausing first (a paused container cannot be killed cleanly)."""
+        """Force-remove, unpausing first (a paused container cannot be killed cleanly).
+
+        A removal already under way (another cleanup, or the run that owns it) is waited for."""
         try:
             container = self.client.containers.get(container_id)
             if container.status == "paused":
@@ -141,6 +146,19 @@ class DockerBackend:
             container.remove(force=True, v=True)
         except NotFound:
             pass
+        except APIError as exc:
+            if exc.status_code != REMOVAL_IN_PROGRESS or not self._gone(container_id, REMOVAL_WAIT_S):
+                raise
+
+    def _gone(self, container_id: str, within_s: float) -> bool:
+        deadline = time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            try:
+                self.client.containers.get(container_id)
+            except NotFound:
+                return True
+            time.sleep(0.2)
+        return False
 
     def list_networks(self, labels: dict[str, str]) -> list[str]:
         """Networks with all `labels`."""

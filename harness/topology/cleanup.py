@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from docker.errors import DockerException
+
 from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, ContainerBackend
 
 
@@ -13,6 +15,7 @@ class CleanupReport:
 
     containers: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # one line each: what could not be removed, and why
 
 
 def cleanup(backend: ContainerBackend, run_id: str | None = None) -> CleanupReport:
@@ -22,12 +25,24 @@ def cleanup(backend: ContainerBackend, run_id: str | None = None) -> CleanupRepo
         labels[LABEL_RUN] = run_id
     report = CleanupReport()
     for info in backend.list_containers(labels):
-        backend.remove_container(info.id)
-        report.containers.append(info.name)
+        try:
+            backend.remove_container(info.id)
+        except DockerException as exc:  # the others are still removed; the caller names this one
+            report.failed.append(f"container {info.name}: {_one_line(exc)}")
+        else:
+            report.containers.append(info.name)
     for network in backend.list_networks(labels):
-        backend.remove_network(network)
-        report.networks.append(network)
+        try:
+            backend.remove_network(network)
+        except DockerException as exc:
+            report.failed.append(f"network {network}: {_one_line(exc)}")
+        else:
+            report.networks.append(network)
     return report
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:300]
 
 
 def leftovers(backend: ContainerBackend, run_id: str) -> list[str]:

@@ -159,3 +159,11 @@ def test_permission_error_message_is_one_paragraph(tmp_path: Path) -> None:
     assert isinstance(error, EnginePermissionDenied)
     assert_one_paragraph(str(error))
     assert str(sock) in str(error)
+
+
+def test_docker_client_without_an_engine_is_one_line_naming_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{closed_port()}")
+    with pytest.raises(EngineUnavailable) as err:
+        engine.docker_client()
+    assert_one_paragraph(str(err.value))
+    assert "deploy-chaos setup" in str(err.value) and "DOCKER_HOST" in str(err.value)

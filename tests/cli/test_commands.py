@@ -189,3 +189,18 @@ def test_exit_codes_tell_findings_from_inconclusive_from_bad_input(
     pytest_code: int, outcome: dict[str, int] | None, expected: int
 ) -> None:
     assert outcome_code(pytest_code, outcome) == expected
+
+
+def test_cleanup_without_an_engine_exits_2_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("DOCKER_HOST", f"tcp://127.0.0.1:{port}")
+    assert main(["cleanup"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("deploy-chaos: error: no Docker engine answers") and "\n" not in err
+    assert "Traceback" not in err

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from docker.errors import APIError, NotFound
 
-from harness.topology.backend import LABEL_MANAGED, LABEL_RUN
+from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, DockerBackend
 from harness.topology.cleanup import cleanup, leftovers
 from harness.topology.fake import FakeContainerBackend
 
@@ -86,3 +87,52 @@ def test_leftovers_lists_what_remains_with_status(backend: FakeContainerBackend)
 
 def test_leftovers_of_unknown_run_is_empty(backend: FakeContainerBackend) -> None:
     assert leftovers(backend, "r9") == []
+
+
+def test_what_cannot_be_removed_is_named_and_the_rest_still_goes(
+    backend: FakeContainerBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    remove = backend.remove_container
+
+    def stuck(container_id: str) -> None:
+        if container_id == "r1-github":
+            raise APIError("500 Server Error: device or resource\nbusy")
+        remove(container_id)
+
+    monkeypatch.setattr(backend, "remove_container", stuck)
+    report = cleanup(backend, "r1")
+    assert sorted(report.containers) == ["r1-prometheus", "r1-runner-primary"]
+    assert report.failed == ["container r1-github: 500 Server Error: device or resource busy"]
+    assert report.networks == ["net-r1"]
+
+
+class _Containers:
+    """The engine's view while another client removes `busy`: 409 on remove, gone after `polls` gets."""
+
+    def __init__(self, polls: int) -> None:
+        self.polls = polls
+
+    def get(self, container_id: str) -> object:
+        if self.polls <= 0:
+            raise NotFound("gone")
+        self.polls -= 1
+        return self
+
+    status = "running"
+
+    def remove(self, **_kwargs: object) -> None:
+        response = type("R", (), {"status_code": 409, "reason": "Conflict", "url": "u"})()
+        raise APIError("removal already in progress", response=response)  # type: ignore[arg-type]
+
+
+def test_a_removal_already_under_way_is_waited_for_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = type("C", (), {"containers": _Containers(polls=3)})()
+    monkeypatch.setattr("harness.topology.backend.time.sleep", lambda _s: None)
+    DockerBackend(client).remove_container("busy")  # type: ignore[arg-type]
+
+
+def test_a_removal_under_way_that_never_ends_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = type("C", (), {"containers": _Containers(polls=10**9)})()
+    monkeypatch.setattr("harness.topology.backend.REMOVAL_WAIT_S", 0.05)
+    with pytest.raises(APIError):
+        DockerBackend(client).remove_container("busy")  # type: ignore[arg-type]

@@ -264,13 +264,23 @@ def test_prod_dbs_exporter_reports_each_open_deploy_transaction_to_prometheus(en
     assert env.prometheus.query('pg_up{job="production-db"} == 1'), "the exporter does not reach PostgreSQL"
     selector = env.deploy_lock_selector()
     with env.deploy_lock_held() as fault:
-        wait_for(lambda: env.prometheus.query(selector), "the held lock's series in Prometheus", 10, interval=0.2)
+        # this lock's own series: an earlier test's lock may still be in the last scrape for a moment
+        txn = str(fault.txn_id)  # type: ignore[attr-defined]
+        own = selector.rstrip("}") + f',txn_id="{txn}"}}'
+        wait_for(lambda: env.prometheus.query(own), "the held lock's series in Prometheus", 10, interval=0.2)
+        wait_for(lambda: len(env.prometheus.query(selector)) == 1, "only the held lock's series", 10, interval=0.2)
         (series,) = env.prometheus.query(selector)
         assert series["metric"]["holder"] == FAULT_RUNNER and series["value"][1] == "1"
-        assert series["metric"]["txn_id"] == str(fault.txn_id)  # type: ignore[attr-defined]
+        assert series["metric"]["txn_id"] == txn
         time.sleep(3)
-        age = float(env.prometheus.query('deploy_lock_age_seconds{job="production-db"}')[0]["value"][1])
-        heartbeat = float(env.prometheus.query('deploy_lock_heartbeat_age_seconds{job="production-db"}')[0]["value"][1])
+        age = float(
+            env.prometheus.query(f'deploy_lock_age_seconds{{job="production-db",txn_id="{txn}"}}')[0]["value"][1]
+        )
+        heartbeat = float(
+            env.prometheus.query(f'deploy_lock_heartbeat_age_seconds{{job="production-db",txn_id="{txn}"}}')[0][
+                "value"
+            ][1]
+        )
         assert age >= 2 and heartbeat < 2.5, (age, heartbeat)  # held for seconds; renewed every second
     wait_for(lambda: not env.prometheus.query(selector), "the released lock's series gone", 10, interval=0.2)
     # the role cannot write, and the exporter's and the server's logs never hold the run's password
