@@ -198,6 +198,35 @@ def cmd_images(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list(ns: argparse.Namespace) -> int:
+    """List the Gherkin scenarios: feature, name, tags and the claims each checks."""
+    from harness.cli.listing import render_json, render_text, scenarios
+    from harness.core.settings import project_root
+
+    rows, uncovered = scenarios(project_root(), ns.tag or ())
+    if ns.format == "json":
+        print(render_json(rows))
+        print(f"not covered by any scenario: {'; '.join(uncovered) or 'none'}", file=sys.stderr)
+        return 0
+    print("\n".join(render_text(rows, shutil.get_terminal_size((120, 24)).columns)))
+    print(f"\n{len(rows)} scenario(s). Claims no scenario checks: {len(uncovered) or 'none'}")
+    for claim in uncovered:
+        print(f"  {claim}")
+    return 0
+
+
+def cmd_doctor(ns: argparse.Namespace) -> int:
+    """Diagnose this machine without changing anything: engine, images, host tools, disk, kernel, cgroups."""
+    from harness.bootstrap import doctor
+
+    results = doctor.diagnose(doctor.LocalHost())
+    for result in results:
+        print(result.line(), flush=True)
+    failed, warned = (sum(r.status == s for r in results) for s in (doctor.FAIL, doctor.WARN))
+    print(f"doctor: {failed} failed, {warned} warning(s); nothing was changed", file=sys.stderr)
+    return doctor.exit_code(results)
+
+
 def _budget(text: str) -> tuple[str, float]:
     name, sep, value = text.partition("=")
     try:
@@ -242,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser."""
     parser = _Parser(prog="deploy-chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("setup", aliases=["doctor"], help=cmd_setup.__doc__)
+    p = sub.add_parser("setup", help=cmd_setup.__doc__)
     p.add_argument("--rebuild", action="store_true", help="rebuild images even if their tag exists")
     p.set_defaults(func=cmd_setup)
     p = sub.add_parser("run", help=cmd_run.__doc__)
@@ -270,6 +299,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_recheck)
     p = sub.add_parser("images", help=cmd_images.__doc__)
     p.set_defaults(func=cmd_images)
+    p = sub.add_parser(
+        "list",
+        help=cmd_list.__doc__,
+        description=f"{cmd_list.__doc__} Claims: the alert claims of harness/core/claims.py and the checks "
+        "(`recheck --check` names) each scenario's steps judge; then the claims no scenario checks.",
+    )
+    p.add_argument(
+        "--tag",
+        action="append",
+        metavar="EXPR",
+        help="only scenarios whose tags match (e.g. US1, 'alerts and not US3'; repeatable: all must match)",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text", help="a table, or a JSON list of objects")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser(
+        "doctor",
+        help=cmd_doctor.__doc__,
+        description=f"{cmd_doctor.__doc__} One line per check (ok, warn or fail), with a Fix for what is "
+        "missing. Exit 0 when nothing required fails, 2 when something does.",
+    )
+    p.set_defaults(func=cmd_doctor)
     return parser
 
 

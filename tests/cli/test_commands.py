@@ -146,7 +146,7 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     assert exited.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: deploy-chaos")
-    for command in ("setup", "run", "test", "report", "cleanup", "recheck", "images"):
+    for command in ("setup", "run", "test", "report", "cleanup", "recheck", "images", "list", "doctor"):
         assert command in out
 
 
