@@ -4,6 +4,8 @@ Pure functions over plain Python values (None, bool, int/float, str, list, dict)
 Semantics follow GitHub's documentation: loose equality with number coercion,
 case-insensitive string comparison, `&&`/`||` returning operand values, missing
 properties evaluating to null, case-insensitive context and function names.
+Conformance with GitHub's own `@actions/expressions` is tested differentially
+(tests/github/test_expressions_oracle.py; figures in harness/github/README.md).
 """
 
 from __future__ import annotations
@@ -120,6 +122,8 @@ class _Evaluator:
                     f"Status function {node.name}() is not available here, in expression: {self.expr!r}"
                 )
             return bool(getattr(self.status, node.name))
+        if node.name == "case":
+            return self.case(node.args)
         args = [self.eval(a) for a in node.args]
         func = self.functions.get(node.name) or PURE_FUNCTIONS.get(node.name)
         if func is None:
@@ -127,6 +131,16 @@ class _Evaluator:
                 f"Unsupported function: {node.name}() is not available in this simulator (expression: {self.expr!r})"
             )
         return func(*args)
+
+    def case(self, args: tuple[Any, ...]) -> Any:
+        """case(pred1, value1, ..., default): lazily, as GitHub's runner evaluates it."""
+        for predicate, result in zip(args[:-1:2], args[1::2], strict=True):
+            chosen = self.eval(predicate)
+            if kind_of(chosen) != "boolean":
+                raise ExpressionError(f"case(): a predicate must be a boolean, got {kind_of(chosen)} in: {self.expr!r}")
+            if chosen:
+                return self.eval(result)
+        return self.eval(args[-1])
 
 
 def evaluate(

@@ -1,32 +1,45 @@
-"""Tokenizer and recursive-descent parser of the `${{ }}` expression language (AST only)."""
+"""Tokenizer and recursive-descent parser of the `${{ }}` expression language (AST only).
+
+Lexing and parsing follow GitHub's `@actions/expressions`: keywords (true, false, null, NaN, Infinity)
+are case-sensitive, number literals are whatever JavaScript's Number() accepts, only a named-value, a
+function call or a parenthesised group can be indexed, and expressions are at most 21000 characters
+and 50 levels deep.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from harness.github.errors import ExpressionError
+from harness.github.exprvalues import JS_WHITESPACE, parse_number
 
 KNOWN_CONTEXTS = frozenset(
     {"github", "env", "vars", "secrets", "inputs", "needs", "steps", "job", "jobs", "runner", "strategy", "matrix"}
 )
 STATUS_FUNCTIONS = frozenset({"success", "failure", "always", "cancelled"})
 # name -> (min args, max args or None for unbounded)
-FUNCTION_ARITY: dict[str, tuple[int, int | None]] = {
-    "contains": (2, 2),
-    "startswith": (2, 2),
-    "endswith": (2, 2),
-    "format": (1, None),
-    "join": (1, 2),
-    "tojson": (1, 1),
-    "fromjson": (1, 1),
-    "hashfiles": (1, None),
-    "success": (0, 0),
-    "failure": (0, 0),
-    "always": (0, 0),
-    "cancelled": (0, 0),
-}
+FUNCTION_ARITY: MappingProxyType[str, tuple[int, int | None]] = MappingProxyType(
+    {
+        "case": (3, 255),
+        "contains": (2, 2),
+        "startswith": (2, 2),
+        "endswith": (2, 2),
+        "format": (1, 255),
+        "join": (1, 2),
+        "tojson": (1, 1),
+        "fromjson": (1, 1),
+        "hashfiles": (1, None),
+        "success": (0, 0),
+        "failure": (0, 0),
+        "always": (0, 0),
+        "cancelled": (0, 0),
+    }
+)
+MAX_LENGTH = 21000
+MAX_DEPTH = 50
 
 
 # ---------------------------------------------------------------- tokens
@@ -34,72 +47,100 @@ FUNCTION_ARITY: dict[str, tuple[int, int | None]] = {
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # num, str, ident, op, eof
+    kind: str  # num, str, kw (true/false/null), ident, op, eof
     value: Any
     pos: int
 
 
-_TOKEN_RE = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<num>-?(?:0x[0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_-]*)
-  | (?P<op>&&|\|\||==|!=|<=|>=|[<>!()\[\].,*])
-    """,
-    re.VERBOSE,
-)
+_SPACE = " \t\r\n"  # skipped between tokens
+_BOUNDARY = "()[],.!<>=&|" + JS_WHITESPACE  # ends a number or a name
+_TWO_CHAR_OPS = ("&&", "||", "==", "!=", "<=", ">=")
+_ONE_CHAR_OPS = "()[],!<>*"
+_KEYWORDS = MappingProxyType({"true": True, "false": False, "null": None})
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _unexpected(text: str, pos: int, expr: str) -> ExpressionError:
+    return ExpressionError(f"Unexpected symbol {text!r} at position {pos} in expression: {expr!r}")
+
+
+def _word_end(expr: str, pos: int, dots: bool) -> int:
+    """End of the number (`dots`: '.' included) or name starting at `pos`."""
+    end = pos + 1
+    while end < len(expr) and (expr[end] not in _BOUNDARY or (dots and expr[end] == ".")):
+        end += 1
+    return end
+
+
+def _read_string(expr: str, pos: int) -> tuple[str, int]:
+    """The value of the string literal at `pos` ('' is a quote) and the index after it."""
+    end = pos + 1
+    chunks: list[str] = []
+    while True:
+        nxt = expr.find("'", end)
+        if nxt < 0:
+            raise ExpressionError(f"Unterminated string in expression: {expr!r}")
+        chunks.append(expr[end:nxt])
+        if not expr.startswith("''", nxt):
+            return "".join(chunks), nxt + 1
+        chunks.append("'")
+        end = nxt + 2
+
+
+def _number_value(number: float) -> int | float:
+    """A literal's double; integral values below 2**53 as int (the same number, exactly)."""
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _takes_member(token: _Token) -> bool:
+    """Whether a '.' after `token` is a dereference (else it starts a number such as .5)."""
+    return token.kind == "ident" or (token.kind == "op" and token.value in (")", "]", "*"))
 
 
 def _tokenize(expr: str) -> list[_Token]:
+    if len(expr) > MAX_LENGTH:
+        raise ExpressionError(f"Exceeded max expression length {MAX_LENGTH} in expression: {expr[:80]!r}...")
     tokens: list[_Token] = []
     pos = 0
     while pos < len(expr):
         ch = expr[pos]
-        if ch == "'":
-            end = pos + 1
-            chunks: list[str] = []
-            while True:
-                nxt = expr.find("'", end)
-                if nxt < 0:
-                    raise ExpressionError(f"Unterminated string in expression: {expr!r}")
-                chunks.append(expr[end:nxt])
-                if expr.startswith("''", nxt):
-                    chunks.append("'")
-                    end = nxt + 2
-                    continue
-                end = nxt + 1
-                break
-            tokens.append(_Token("str", "".join(chunks), pos))
-            pos = end
+        if ch in _SPACE:
+            pos += 1
             continue
-        match = _TOKEN_RE.match(expr, pos)
-        if match is None:
-            raise ExpressionError(f"Unexpected symbol {ch!r} at position {pos} in expression: {expr!r}")
-        kind = match.lastgroup or ""
-        text = match.group()
-        if kind == "num" and text.startswith("-") and tokens and _ends_operand(tokens[-1]):
-            raise ExpressionError(f"Unexpected symbol '-' at position {pos} in expression: {expr!r}")
-        if kind == "num":
-            tokens.append(_Token("num", _parse_number_literal(text), pos))
-        elif kind != "ws":
-            tokens.append(_Token(kind, text, pos))
-        pos = match.end()
+        if ch == "'":
+            text, end = _read_string(expr, pos)
+            tokens.append(_Token("str", text, pos))
+        elif expr[pos : pos + 2] in _TWO_CHAR_OPS:
+            end = pos + 2
+            tokens.append(_Token("op", expr[pos:end], pos))
+        elif ch in _ONE_CHAR_OPS or (ch == "." and tokens and _takes_member(tokens[-1])):
+            end = pos + 1
+            tokens.append(_Token("op", ch, pos))
+        elif ch in "+-." or "0" <= ch <= "9":
+            end = _word_end(expr, pos, dots=True)
+            number = parse_number(expr[pos:end])
+            if number != number:  # NaN: not a number after all
+                raise _unexpected(expr[pos:end], pos, expr)
+            tokens.append(_Token("num", _number_value(number), pos))
+        else:
+            end = _word_end(expr, pos, dots=False)
+            tokens.append(_word_token(expr, pos, end, tokens))
+        pos = end
     tokens.append(_Token("eof", None, len(expr)))
     return tokens
 
 
-def _ends_operand(token: _Token) -> bool:
-    return token.kind in ("num", "str", "ident") or token.value in (")", "]")
-
-
-def _parse_number_literal(text: str) -> int | float:
-    sign = -1 if text.startswith("-") else 1
-    body = text.lstrip("-")
-    if body.lower().startswith("0x"):
-        return sign * int(body, 16)
-    if re.fullmatch(r"\d+", body):
-        return sign * int(body)
-    return sign * float(body)
+def _word_token(expr: str, pos: int, end: int, tokens: list[_Token]) -> _Token:
+    word = expr[pos:end]
+    if not _IDENTIFIER.fullmatch(word):
+        raise _unexpected(word, pos, expr)
+    if tokens and tokens[-1].kind == "op" and tokens[-1].value == ".":
+        return _Token("ident", word, pos)  # a property name, even `true` or `NaN`
+    if word in _KEYWORDS:
+        return _Token("kw", _KEYWORDS[word], pos)
+    if word in ("NaN", "Infinity"):
+        return _Token("num", float(word.replace("Infinity", "inf")), pos)
+    return _Token("ident", word, pos)
 
 
 # ---------------------------------------------------------------- AST
@@ -145,16 +186,26 @@ class Call:
 
 
 class _Parser:
-    """Recursive descent parser; precedence: || < && < == != < < <= > >= < ! < . []."""
+    """Recursive descent parser; precedence: || < && < == != < < <= > >= < ! < . [].
+
+    Nesting is counted as @actions/expressions does (each expression, ||/&& chain, ! and
+    member access adds a level); more than MAX_DEPTH levels is a parse error.
+    """
 
     def __init__(self, expr: str) -> None:
         self.expr = expr
         self.tokens = _tokenize(expr)
         self.i = 0
+        self.depth = 0
 
     def error(self, message: str) -> ExpressionError:
         tok = self.tokens[self.i]
         return ExpressionError(f"{message} at position {tok.pos} in expression: {self.expr!r}")
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"Exceeded max expression depth {MAX_DEPTH}")
 
     def peek(self) -> _Token:
         return self.tokens[self.i]
@@ -164,9 +215,12 @@ class _Parser:
         self.i += 1
         return tok
 
-    def accept(self, op: str) -> bool:
+    def at(self, op: str) -> bool:
         tok = self.peek()
-        if tok.kind == "op" and tok.value == op:
+        return tok.kind == "op" and tok.value == op
+
+    def accept(self, op: str) -> bool:
+        if self.at(op):
             self.i += 1
             return True
         return False
@@ -178,70 +232,71 @@ class _Parser:
     def parse(self) -> Any:
         if self.peek().kind == "eof":
             raise ExpressionError(f"Empty expression: {self.expr!r}")
-        node = self.parse_or()
+        node = self.expression()
         if self.peek().kind != "eof":
             raise self.error(f"Unexpected token {self.peek().value!r}")
         return node
 
-    def parse_or(self) -> Any:
-        node = self.parse_and()
-        while self.accept("||"):
-            node = Binary("||", node, self.parse_and())
+    def expression(self) -> Any:
+        self.enter()
+        node = self.parse_logical("||")
+        self.depth -= 1
         return node
 
-    def parse_and(self) -> Any:
-        node = self.parse_eq()
-        while self.accept("&&"):
-            node = Binary("&&", node, self.parse_eq())
+    def parse_logical(self, op: str) -> Any:
+        operand = self.parse_eq if op == "&&" else lambda: self.parse_logical("&&")
+        node = operand()
+        if self.at(op):
+            self.enter()
+            while self.accept(op):
+                node = Binary(op, node, operand())
+            self.depth -= 1
         return node
 
     def parse_eq(self) -> Any:
         node = self.parse_cmp()
-        while True:
-            tok = self.peek()
-            if tok.kind == "op" and tok.value in ("==", "!="):
-                self.take()
-                node = Binary(tok.value, node, self.parse_cmp())
-            else:
-                return node
+        while (tok := self.peek()).kind == "op" and tok.value in ("==", "!="):
+            self.take()
+            node = Binary(tok.value, node, self.parse_cmp())
+        return node
 
     def parse_cmp(self) -> Any:
         node = self.parse_unary()
-        while True:
-            tok = self.peek()
-            if tok.kind == "op" and tok.value in ("<", "<=", ">", ">="):
-                self.take()
-                node = Binary(tok.value, node, self.parse_unary())
-            else:
-                return node
+        while (tok := self.peek()).kind == "op" and tok.value in ("<", "<=", ">", ">="):
+            self.take()
+            node = Binary(tok.value, node, self.parse_unary())
+        return node
 
     def parse_unary(self) -> Any:
         if self.accept("!"):
-            return Not(self.parse_unary())
-        return self.parse_postfix(self.parse_primary())
-
-    def parse_primary(self) -> Any:
-        tok = self.take()
-        if tok.kind in ("num", "str"):
-            return Literal(tok.value)
-        if tok.kind == "op" and tok.value == "(":
-            node = self.parse_or()
-            self.expect(")")
+            self.enter()
+            node = Not(self.parse_unary())
+            self.depth -= 1
             return node
+        node, indexable = self.parse_primary()
+        return self.parse_postfix(node) if indexable else node
+
+    def parse_primary(self) -> tuple[Any, bool]:
+        """The next operand, and whether it may be indexed (named-value, call or group)."""
+        tok = self.take()
+        if tok.kind in ("num", "str", "kw"):
+            return Literal(tok.value), False
+        if tok.kind == "op" and tok.value == "(":
+            node = self.expression()
+            if self.peek().kind == "eof":
+                raise self.error("Expected ')' (unexpected end of expression)")
+            self.expect(")")
+            return node, True
         if tok.kind == "ident":
             lower = tok.value.lower()
             if self.accept("("):
-                return self.parse_call(lower, tok)
-            if lower in ("true", "false"):
-                return Literal(lower == "true")
-            if lower == "null":
-                return Literal(None)
+                return self.parse_call(lower, tok), True
             if lower not in KNOWN_CONTEXTS:
                 self.i -= 1
                 raise self.error(
                     f"Unrecognized named-value: {tok.value!r} (contexts: {', '.join(sorted(KNOWN_CONTEXTS))})"
                 )
-            return Named(lower)
+            return Named(lower), True
         self.i -= 1
         if tok.kind == "eof":
             raise self.error("Unexpected end of expression")
@@ -256,7 +311,7 @@ class _Parser:
         args: list[Any] = []
         if not self.accept(")"):
             while True:
-                args.append(self.parse_or())
+                args.append(self.expression())
                 if self.accept(")"):
                     break
                 self.expect(",")
@@ -266,11 +321,16 @@ class _Parser:
                 f"Function {tok.value!r} takes {low}{'' if high == low else '+' if high is None else f'-{high}'} "
                 f"argument(s), got {len(args)} in expression: {self.expr!r}"
             )
+        if name == "case" and len(args) % 2 == 0:
+            raise ExpressionError(f"Function 'case' takes an odd number of arguments in expression: {self.expr!r}")
         return Call(name, tuple(args))
 
     def parse_postfix(self, node: Any) -> Any:
+        levels = 0
         while True:
             if self.accept("."):
+                self.enter()
+                levels += 1
                 tok = self.take()
                 if tok.kind == "ident":
                     node = Index(node, Literal(tok.value))
@@ -280,12 +340,12 @@ class _Parser:
                     self.i -= 1
                     raise self.error("Expected a property name after '.'")
             elif self.accept("["):
-                if self.accept("*"):
-                    node = Star(node)
-                else:
-                    node = Index(node, self.parse_or())
+                node = Star(node) if self.accept("*") else Index(node, self.expression())
                 self.expect("]")
+                self.enter()
+                levels += 1
             else:
+                self.depth -= levels
                 return node
 
 

@@ -44,7 +44,11 @@ CTX = {
     [
         ("null", None),
         ("true", True),
-        ("FALSE", False),
+        ("false", False),
+        ("NaN", math.nan),
+        ("-Infinity", -math.inf),
+        ("+7", 7),
+        ("0o17", 15),
         ("42", 42),
         ("-1.5", -1.5),
         ("0xff", 255),
@@ -54,7 +58,8 @@ CTX = {
     ],
 )
 def test_literals(expr: str, expected: object) -> None:
-    assert evaluate(expr, CTX) == expected
+    value = evaluate(expr, CTX)
+    assert value == expected or (math.isnan(value) and math.isnan(expected))
 
 
 @pytest.mark.parametrize(
@@ -164,6 +169,9 @@ def test_status_functions_use_the_given_status() -> None:
         ("a b", "Unrecognized named-value"),
         ("1 $ 2", "Unexpected symbol"),
         ("", "Empty expression"),
+        ("FALSE", "Unrecognized named-value: 'FALSE'"),  # keywords are case-sensitive
+        ("'abc'[0]", "Unexpected token '['"),  # only named-values, calls and groups can be indexed
+        ("!" * 50 + "true", "Exceeded max expression depth 50"),
     ],
 )
 def test_syntax_errors_name_the_expression(expr: str, message: str) -> None:
@@ -238,3 +246,12 @@ def test_value_helpers() -> None:
     assert truthy([]) and truthy({}) and truthy("false")
     assert not loose_equals([], [])  # arrays/objects compare by identity
     assert loose_equals("A", "a")
+    assert to_string(0.1 + 0.2) == "0.3"  # at most 15 decimals, as GitHub renders numbers
+    assert to_string(1e-7) == "1e-7" and to_string(1e21) == "1e+21" and to_string(1e20) == "100000000000000000000"
+
+
+def test_keys_equal_but_for_case() -> None:
+    ctx = {"env": {"Dup": "first", "dup": "second"}}
+    assert evaluate("env.dup", ctx) == "second"  # an exact match first (env is case-sensitive on Linux)
+    assert evaluate("env.DUP", ctx) == "first"  # else the first case-insensitive match
+    assert evaluate('fromJSON(\'{"a": 1, "A": 2}\')', ctx) == {"a": 1}  # fromJSON keeps the first
