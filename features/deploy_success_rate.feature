@@ -13,7 +13,7 @@ Feature: Production deploys succeed at least 95 % of the time, measured over rep
 
   Scenario: A deploy attempt that hangs is timed out and retried, and the deploy succeeds
     Given a healthy primary and secondary runner
-    When a stuck deploy holds the production deploy lock
-    And a production deploy of version "6.0.0" is triggered
-    And the stuck deploy lets go once a deploy attempt has timed out
+    When a production deploy of version "6.0.0" is triggered
+    And the deploy reaches its "fetch" step
+    And the deploy is cut off by attempt timeout
     Then production reports version "6.0.0"

@@ -7,7 +7,6 @@ from pytest_bdd import then, when
 from fixtures.environment import ScenarioState
 from harness.actions.deploys import (
     DEPLOY_JOB,
-    await_job_log,
     await_job_state,
     await_run_completed,
     cancel_if_running,
@@ -26,16 +25,6 @@ def production_stops_answering(scenario: ScenarioState) -> None:
 def stuck_deploy_holds_lock(scenario: ScenarioState) -> None:
     """Hold the host's deploy lock (released by the next step, or at scenario end)."""
     scenario.service_faults["deploy lock"] = scenario.cleanup.enter_context(scenario.env.deploy_lock_held())
-
-
-@when("the stuck deploy lets go once a deploy attempt has timed out")
-def lock_released_after_attempt_timeout(scenario: ScenarioState) -> None:
-    """Keep the lock until the deploy log reports an attempt timed out (or the job ended), then release it."""
-    env = scenario.env
-    timeout = 2 * env.profile.timer("attempt_timeout_s") + env.profile.budget("deploy_timeout_s")
-    seen = await_job_log(env, scenario.feed, scenario.run_id, DEPLOY_JOB, "timed out after", timeout)
-    env.journal.info("deploy.attempt_timed_out", run_id=scenario.run_id, seen_in_log=seen)
-    scenario.service_fault("deploy lock").revert_now()
 
 
 @when("production answers again")

@@ -17,6 +17,7 @@ SAMPLING_PERIOD_S = 0.1
 
 
 @given("every production component is sampled continuously")
+@when("every production component is sampled continuously")
 def components_sampled(scenario: ScenarioState) -> None:
     """Sample every component's version every 100 ms until the scenario judges (or ends)."""
     sampler = ComponentSampler(scenario.env.journal, scenario.env.components.read, SAMPLING_PERIOD_S).start()
@@ -92,16 +93,32 @@ def converged(scenario: ScenarioState) -> None:
 
     watch(settled_at_one_version, deadline + 1000, 0.5)
     sampler.stop()
+    before, target, kind = _endpoints(scenario)
     scenario.judge(
         "converged",
         {"recovery_budget_s": budget},
-        before=scenario.baseline_version(),
-        target=scenario.versions[scenario.run_id],
+        before=before,
+        target=target,
         fault_id=fault.fault_id,
         step=scenario.interrupted_at,
         disruption=fault.name,
         run_id=scenario.run_id,
+        run_kind=kind,
     )
+
+
+def _endpoints(scenario: ScenarioState) -> tuple[str | None, str, str]:
+    """(version before, version targeted, run kind) of the run that was cut off: a deploy goes from the
+    baseline to its version; a rollback from the release it leaves back to the baseline."""
+    run = scenario.run_id
+    if run in scenario.rollbacks:
+        target = scenario.baseline_version()
+        if target is None:
+            raise ConfigError(f"scenario {scenario.name!r}: no baseline version recorded to roll back to")
+        return scenario.rollbacks[run], target, "rollback"
+    if run not in scenario.versions:
+        raise ConfigError(f"scenario {scenario.name!r}: the run cut off is neither a deploy nor a rollback of one")
+    return scenario.baseline_version(), scenario.versions[run], "deploy"
 
 
 def _job_ended(scenario: ScenarioState) -> bool:

@@ -33,8 +33,11 @@ def migration_fails(scenario: ScenarioState, version: str) -> None:
 def production_rolled_back(scenario: ScenarioState) -> None:
     """Dispatch the rollback workflow with no version (the pipeline returns to the state file's
     previous_version); the run is cancelled at scenario end if still going."""
+    deployed = [scenario.versions[r] for r in scenario.run_ids if r in scenario.versions]
     run_id = trigger_rollback(scenario.env)
     scenario.run_ids.append(run_id)
+    if deployed:
+        scenario.rollbacks[run_id] = deployed[-1]
     scenario.cleanup.callback(cancel_if_running, scenario.env, run_id)
 
 

@@ -8,11 +8,16 @@ from typing import Any
 MARK = {"passed": "✓", "failed": "✗ FINDING", "inconclusive": "? inconclusive"}
 
 
-def interruption_matrix(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """Markdown table lines from verdict rows of the `converged` check (empty when there are none)."""
+RUN_KINDS = ("deploy", "rollback")  # what was cut off: a deploy run, or a rollback run (workflows/rollback.yml)
+
+
+def interruption_matrix(rows: Sequence[dict[str, Any]], kind: str = "deploy") -> list[str]:
+    """Markdown table lines from verdict rows of the `converged` check of runs of `kind` (empty when none)."""
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         params = row.get("params") or {}
+        if params.get("run_kind", "deploy") != kind:
+            continue
         if row.get("check") == "converged" and params.get("step") and params.get("disruption"):
             cells[(params["step"], params["disruption"])] = row
     if not cells:

@@ -165,7 +165,7 @@ run_attempt() {
   # the attempt's transaction is "<runner>/run-<id>/attempt-<n>": an attempt that finds an earlier
   # attempt of this run still holding the lock knows it is dead (killed by the timeout) and takes over
   jq -n --arg version "$VERSION" --arg runner "$run_tag/attempt-$n" --arg takeover "$run_tag/attempt-" \
-    --arg deadline "$(( $(date +%s) + ${attempt_timeout%.*} + 6 ))" --arg lock_wait "${LOCK_WAIT_S:-60}" \
+    --arg deadline "$(( $(date +%s) + ${attempt_timeout%.*} + 6 ))" --arg lock_wait "$lock_wait" \
     --arg artifacts "$ARTIFACTS_URL" --arg lb "$PROD_LB_URL" --arg health "${HEALTH_TIMEOUT_S:-5}" \
     --arg outcome "$outcome_file" --arg deploy_runner "${RUNNER_NAME:-unknown}" --arg run_id "${GITHUB_RUN_ID:-}" \
     --arg direction "$([ "$kind" = rollback ] && echo down || echo up)" \
@@ -199,6 +199,13 @@ run_attempt() {
 # Retry what a retry can fix: a host unreachable (255) or an attempt timing out (124). Never retry
 # a release that was rolled back (3) or another failure.
 attempts=${DEPLOY_ATTEMPTS:-3} wait_s=${RETRY_WAIT_S:-30} attempt_timeout=${ATTEMPT_TIMEOUT_S:-600}
+# A held lock is waited for within the attempt, at most half of it: a wait that outlasted the
+# attempt would be cut off by its timeout and retried, and the log would never name the holder.
+lock_wait=${LOCK_WAIT_S:-60}
+if [ "${lock_wait%.*}" -gt $(( ${attempt_timeout%.*} / 2 )) ]; then
+  lock_wait=$(( ${attempt_timeout%.*} / 2 ))
+  echo "waiting for a held deploy lock at most ${lock_wait}s (half the ${attempt_timeout}s attempt timeout)"
+fi
 for attempt in $(seq 1 "$attempts"); do
   set +e
   run_attempt "$attempt"

@@ -100,7 +100,8 @@ def deploy(tmp_path: Path, plan: str, served: str = "2.0.0", **env: str) -> Run:
         "GITHUB_RUN_ID": "42",
         "TEAM_WEBHOOK_URL": "http://sink/team",
         "RETRY_WAIT_S": "0",
-        "ATTEMPT_TIMEOUT_S": "2",
+        # 2 s where an attempt hangs on purpose; room to spare elsewhere (a loaded CI machine)
+        "ATTEMPT_TIMEOUT_S": "2" if "hang" in plan else "30",
         "FAKE_LOG": str(logs / "fake.log"),
         "FAKE_SSH_LOG": str(logs / "ssh.log"),
         "FAKE_NOTIFY_LOG": str(logs / "notify.log"),
@@ -216,6 +217,17 @@ def test_a_held_lock_fails_the_deploy_without_retry_or_notification(tmp_path: Pa
     assert len(run.attempts) == 1
     assert "the production deploy lock is held by another deploy" in run.output
     assert run.notifications == []
+
+
+def test_a_held_lock_is_waited_for_at_most_half_an_attempt_so_the_holder_gets_named(tmp_path: Path) -> None:
+    run = deploy(tmp_path, "ok", ATTEMPT_TIMEOUT_S="60", LOCK_WAIT_S="300")
+    assert run.code == 0, run.output
+    assert run.attempts[0]["extra"]["lock_wait_s"] == "30"
+    assert "waiting for a held deploy lock at most 30s (half the 60s attempt timeout)" in run.output
+    (tmp_path / "within").mkdir()
+    within = deploy(tmp_path / "within", "ok", ATTEMPT_TIMEOUT_S="600", LOCK_WAIT_S="60")
+    assert within.attempts[0]["extra"]["lock_wait_s"] == "60"
+    assert "waiting for a held deploy lock" not in within.output
 
 
 def test_any_other_failure_is_not_retried(tmp_path: Path) -> None:

@@ -32,3 +32,12 @@ def test_one_line_per_step_one_column_per_disruption() -> None:
 
 def test_no_interruption_verdicts_no_table() -> None:
     assert interruption_matrix([{"check": "failover", "verdict": "passed"}]) == []
+
+
+def test_rollback_runs_have_a_table_of_their_own() -> None:
+    rollback = row("migrate", "runner_killed", final_version="2.0.0")
+    rollback["params"]["run_kind"] = "rollback"
+    rows = [row("migrate", "runner_killed"), rollback]
+    assert "→ 1.0.0" in interruption_matrix(rows)[2] and "2.0.0" not in interruption_matrix(rows)[2]
+    assert "→ 2.0.0" in interruption_matrix(rows, "rollback")[2]
+    assert interruption_matrix([row("lock", "runner_killed")], "rollback") == []
