@@ -46,6 +46,7 @@ def deploy_until(hosts: tuple[FakeHost, ...], to: str, last_step: str, runner: s
     steps = ["snapshot", "migrate", "backend", "frontend", "commit"]
     for step in steps[: steps.index(last_step) + 1]:
         ids = ["--id", str(txn_id), "--runner", runner]
+        first.ok("app-txn", "heartbeat", "--runner", runner)  # as the playbook renews it between steps
         if step == "snapshot":
             for host in hosts:
                 host.install(to)  # the fetch step
@@ -284,7 +285,8 @@ def test_exactly_one_of_several_reapers_takes_an_expired_transaction(
 
 
 def test_a_host_never_converges_back_over_a_newer_deploy(make_host: Make, pg_cluster: PgCluster, app_db: str) -> None:
-    web1, web2 = make_host("prod-web-1"), make_host("prod-web-2")
+    # leases far longer than the test: here no transaction may expire, however loaded the machine
+    web1, web2 = make_host("prod-web-1", TXN_LEASE_S="300"), make_host("prod-web-2", TXN_LEASE_S="300")
     first = deploy_until((web1, web2), "2.0.0", "frontend")
     web1.ok("app-txn", "rollback", "--id", str(first))  # web-2's own restore has not happened yet
     assert web2.served() == "2.0.0"
@@ -316,9 +318,11 @@ def test_watchdogs_roll_back_a_deploy_whose_runner_died_within_the_bound(
 ) -> None:
     lease, period = 2.0, 0.5
     hosts = (make_host("prod-web-1"), make_host("prod-web-2"))
+    txn_id = deploy_until(hosts, "2.0.0", "frontend")
+    # the watchdogs start once the deploy is half-way: on a loaded machine one step of this
+    # simulated deploy (no background renewer) can outlast the lease, and be reaped mid-setup
     for host in hosts:
         host.start_watchdog()
-    txn_id = deploy_until(hosts, "2.0.0", "frontend")
     hosts[0].ok("app-txn", "heartbeat", "--runner", RUNNER)  # the runner's last renewal, then it dies
     died = time.monotonic()
     assert not all_at(hosts, pg_cluster, app_db, "1.0.0")
