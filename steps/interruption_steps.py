@@ -113,8 +113,8 @@ def _endpoints(scenario: ScenarioState) -> tuple[str | None, str, str]:
     run = scenario.run_id
     if run in scenario.rollbacks:
         target = scenario.baseline_version()
-        if target is None:
-            raise ConfigError(f"scenario {scenario.name!r}: no baseline version recorded to roll back to")
+        if target is None:  # production answered with no single version before the scenario
+            raise Inconclusive("production had no single version before the scenario: nothing to roll back to")
         return scenario.rollbacks[run], target, "rollback"
     if run not in scenario.versions:
         raise ConfigError(f"scenario {scenario.name!r}: the run cut off is neither a deploy nor a rollback of one")

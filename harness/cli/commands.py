@@ -167,6 +167,26 @@ def cmd_lint(ns: argparse.Namespace) -> int:
     return 0 if not any(codes) else EXIT_FINDINGS
 
 
+def cmd_lint_pipeline(ns: argparse.Namespace) -> int:
+    """Lint the pipeline under test (workflows, shell scripts, alert rules, playbooks): one finding a line."""
+    from harness.core.pipeline_source import PipelineSource
+    from harness.core.settings import project_root
+    from harness.lint.pipeline_lint import lint_pipeline
+
+    root = Path(ns.pipeline).resolve() if ns.pipeline else project_root() / "pipeline"
+    if not root.is_dir():
+        raise ConfigError(f"--pipeline {ns.pipeline}: no such folder. Fix: give the root of a pipeline repository")
+    report = lint_pipeline(PipelineSource(root, ns.variant), ns.tool)
+    for finding in report.findings:
+        print(finding.render(), flush=True)
+    for error in report.errors:
+        print(f"deploy-chaos: error: {error}", file=sys.stderr)
+    print(report.summary(), file=sys.stderr)
+    if report.findings:
+        return EXIT_FINDINGS
+    return EXIT_HARNESS_ERROR if report.errors else 0
+
+
 def cmd_report(ns: argparse.Namespace) -> int:
     """Render reports/allure-results into reports/allure-report."""
     _report()
@@ -174,19 +194,33 @@ def cmd_report(ns: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(ns: argparse.Namespace) -> int:
-    """Remove containers and networks left by harness runs."""
+    """Remove containers and networks left by harness runs (replaying their pending fault undo logs first)."""
     from harness.bootstrap.engine import docker_client
+    from harness.faults.undo import default_undo_dir
     from harness.topology.backend import DockerBackend
-    from harness.topology.cleanup import cleanup
+    from harness.topology.cleanup import cleanup, sweep_dead_runs
 
-    report = cleanup(DockerBackend(docker_client()), ns.run)
-    print(
-        f"removed {len(report.containers)} container(s) {report.containers} and {len(report.networks)} network(s)",
-        file=sys.stderr,
-    )
-    for failure in report.failed:
-        print(f"deploy-chaos: error: not removed: {failure}. Fix: re-run `deploy-chaos cleanup`", file=sys.stderr)
-    return EXIT_HARNESS_ERROR if report.failed else 0
+    backend = DockerBackend(docker_client())
+    if ns.dead:
+        swept = sweep_dead_runs(backend)
+        for run in swept:
+            print(run.line(), file=sys.stderr)
+        print(f"{len(swept)} run(s) left by a harness that died; live runs were not touched", file=sys.stderr)
+        reports = [run.report for run in swept]
+    else:
+        report = cleanup(backend, ns.run, default_undo_dir())
+        reports = [report]
+        print(
+            f"replayed the undo of {len(report.undone)} fault(s); removed {len(report.containers)} container(s) "
+            f"{report.containers} and {len(report.networks)} network(s)",
+            file=sys.stderr,
+        )
+    for report in reports:
+        for line in report.not_undone:  # its container is removed after the attempt: a warning, not a failure
+            print(f"deploy-chaos: warning: undo not replayed: {line}", file=sys.stderr)
+        for failure in report.failed:
+            print(f"deploy-chaos: error: not removed: {failure}. Fix: re-run `deploy-chaos cleanup`", file=sys.stderr)
+    return EXIT_HARNESS_ERROR if any(report.failed for report in reports) else 0
 
 
 def cmd_images(ns: argparse.Namespace) -> int:
@@ -269,6 +303,8 @@ def cmd_recheck(ns: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser."""
+    from harness.lint.pipeline_lint import TOOL_NAMES
+
     parser = _Parser(prog="deploy-chaos", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("setup", help=cmd_setup.__doc__)
@@ -285,10 +321,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_test)
     p = sub.add_parser("lint", help=cmd_lint.__doc__)
     p.set_defaults(func=cmd_lint)
+    p = sub.add_parser(
+        "lint-pipeline",
+        help=cmd_lint_pipeline.__doc__,
+        description=f"{cmd_lint_pipeline.__doc__} actionlint (with shellcheck on run: scripts) over "
+        ".github/workflows, shellcheck over *.sh, promtool check rules and test rules over monitoring/, "
+        "ansible-playbook --syntax-check over ansible/. Each finding is `path:line:col: tool: message`. "
+        "Exit 0 clean, 1 findings, 2 a tool missing or failing, 3 bad input.",
+    )
+    p.add_argument("--pipeline", default=None, help="pipeline repository (default ./pipeline)")
+    p.add_argument("--variant", default=None, help="lint a broken variant (the reference with its files laid over)")
+    p.add_argument(
+        "--tool", action="append", choices=TOOL_NAMES, help="only this tool (repeatable; default: every tool)"
+    )
+    p.set_defaults(func=cmd_lint_pipeline)
     p = sub.add_parser("report", help=cmd_report.__doc__)
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("cleanup", help=cmd_cleanup.__doc__)
-    p.add_argument("--run", default=None, help="only this run id (default: every harness run)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--run", default=None, help="only this run id (default: every harness run)")
+    which.add_argument("--dead", action="store_true", help="only runs whose harness process died (never a live run)")
     p.set_defaults(func=cmd_cleanup)
     p = sub.add_parser("recheck", help=cmd_recheck.__doc__)
     p.add_argument("journal", help="a recorded run: reports/journals/journal-<run>.jsonl")

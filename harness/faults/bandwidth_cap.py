@@ -23,6 +23,7 @@ from typing import Any
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, command_op
 from harness.topology.backend import ContainerBackend
 
 # One-shot sender: listen on argv[1], send zeros to the first client for argv[2] s (or until it leaves).
@@ -106,8 +107,10 @@ class BandwidthCap(Fault):
         direction: str = "egress",
         dev: str = "eth0",
         tolerance: float = 0.3,
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
-        super().__init__(journal)
+        super().__init__(journal, undo)
         if direction not in ("egress", "ingress", "both"):
             raise ValueError(f"direction must be egress, ingress or both, not {direction!r}")
         self.backend, self.container, self.rate_kbit, self.measure = backend, container, rate_kbit, measure
@@ -130,6 +133,21 @@ class BandwidthCap(Fault):
             "mode": "tc " + " ".join(self.tbf) + (f" (ingress via {self.ifb})" if self.direction != "egress" else ""),
             **self.measured,
         }
+
+    def undo_actions(self) -> list[Action]:
+        """The qdiscs and the ifb device stay in the container's netns after the harness dies: delete them,
+        newest first (tc exits 2 and ip 1 for what is not there: nothing to undo)."""
+        actions = []
+        if self.direction in ("ingress", "both"):
+            actions += [
+                command_op("netns_exec", self.container, ["tc", "qdisc", "del", "dev", self.dev, "ingress"], (0, 2)),
+                command_op("netns_exec", self.container, ["ip", "link", "del", self.ifb], (0, 1)),
+            ]
+        if self.direction in ("egress", "both"):
+            actions.append(
+                command_op("netns_exec", self.container, ["tc", "qdisc", "del", "dev", self.dev, "root"], (0, 2))
+            )
+        return actions
 
     def _run(self, argv: list[str]) -> str:
         code, out = self.backend.netns_exec(self.container, argv)

@@ -8,10 +8,13 @@ import threading
 import time
 import uuid
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import FaultRevertFailed, HarnessError, Inconclusive
 from harness.core.journal import Journal
+
+if TYPE_CHECKING:
+    from harness.faults.undo import Action, UndoLog
 
 
 class Fault(abc.ABC):
@@ -19,8 +22,11 @@ class Fault(abc.ABC):
 
     name: str = "fault"
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, undo: UndoLog | None = None) -> None:
+        """`undo`: the run's durable undo log; with it, a harness that dies mid-fault leaves a way back."""
         self.journal = journal
+        self.undo = undo
+        self._undo_logged = False  # an entry of this window is in the undo log, waiting for its `done`
         self.fault_id = f"{self.name}-{uuid.uuid4().hex[:6]}"  # names this window in the journal
         self.onset_ms: int | None = None  # when it was proven in place (fault.inject ok)
         self.injected_ms: int | None = None  # when injecting it returned (it acts from about then)
@@ -47,10 +53,21 @@ class Fault(abc.ABC):
         """Parameters of this fault, for the journal and report."""
         return {}
 
+    def undo_actions(self) -> list[Action]:
+        """How to undo this fault with only a ContainerBackend, should the harness die before `revert()`
+        (harness.faults.undo); asked before injecting. Empty: nothing to log (nothing of it outlives the harness,
+        or it cannot be undone through a ContainerBackend)."""
+        return []
+
     def __enter__(self) -> Fault:
         self.journal.invoke("fault.inject", fault=self.name, fault_id=self.fault_id, **self.describe())
         self._active = True
         try:
+            if self.undo is not None:
+                actions = self.undo_actions()
+                if actions:  # on disk before the fault is in place: nothing the harness does can outrun it
+                    self.undo.begin(self.fault_id, self.name, actions)
+                    self._undo_logged = True
             self.inject()
             # the fault is in place from here; proving it (below) can take seconds (e.g. a probe timing out)
             self.injected_ms = self.journal.info("fault.injected", fault=self.name, fault_id=self.fault_id)["ts_ms"]
@@ -89,6 +106,16 @@ class Fault(abc.ABC):
             extra = {"revert_ms": round((time.monotonic() - started_monotonic) * 1000, 1), **extra}
         self.journal.info("fault.timing", fault=self.name, fault_id=self.fault_id, **extra)
 
+    def _undo_done(self) -> None:
+        """Mark this window undone in the undo log; a failed write is journalled (a replay would only redo it)."""
+        if self.undo is None or not self._undo_logged:
+            return
+        try:
+            self.undo.done(self.fault_id)
+            self._undo_logged = False
+        except OSError as exc:
+            self.journal.fail("fault.undo_done", fault=self.name, fault_id=self.fault_id, error=str(exc))
+
     def revert_now(self) -> None:
         """End the fault window early (e.g. "the runner comes back"); exiting later is then a no-op."""
         self._revert_shielded()
@@ -119,6 +146,7 @@ class Fault(abc.ABC):
             if left:
                 self.journal.fail("fault.revert", fault=self.name, fault_id=self.fault_id, leftovers=left)
                 raise FaultRevertFailed(f"fault {self.name} left {left} behind after revert")
+            self._undo_done()
             self.reverted_ms = self.journal.ok("fault.revert", fault=self.name, fault_id=self.fault_id, leftovers=[])[
                 "ts_ms"
             ]

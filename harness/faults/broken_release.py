@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, command_op
 from harness.topology.backend import ContainerBackend
 
 MARKER_DIR = "/opt/app-faults/broken-releases"
@@ -33,9 +34,11 @@ class BrokenRelease(Fault):
         containers: Sequence[str],
         version: str,
         reported: BrokenReport | None = None,
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
         """`reported`: the backends' own report of broken releases (the client-side proof), if available."""
-        super().__init__(journal)
+        super().__init__(journal, undo)
         self.backend, self.containers, self.version = backend, list(containers), version
         self.reported = reported
         self.marker = f"{MARKER_DIR}/{version}"
@@ -43,6 +46,10 @@ class BrokenRelease(Fault):
     def describe(self) -> dict[str, Any]:
         """Which release, on which hosts."""
         return {"version": self.version, "containers": self.containers}
+
+    def undo_actions(self) -> list[Action]:
+        """The marker files stay on the hosts after the harness dies: remove them."""
+        return [command_op("exec", c, ["rm", "-f", self.marker]) for c in self.containers]
 
     def _marked(self, container: str) -> bool:
         code, _ = self.backend.exec(container, ["test", "-e", self.marker])

@@ -6,6 +6,7 @@ from typing import Any
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, command_op
 from harness.topology.backend import ContainerBackend
 
 
@@ -30,8 +31,10 @@ class ConnectionResets(Fault):
         every: int,
         tag: str,
         mode: str = "nth",
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
-        super().__init__(journal)
+        super().__init__(journal, undo)
         if mode not in ("nth", "random"):
             raise ValueError(f"mode must be 'nth' or 'random', not {mode!r}")
         self.backend, self.containers, self.peer, self.peer_name = backend, containers, peer, peer_name
@@ -48,10 +51,26 @@ class ConnectionResets(Fault):
             "mode": self.mode,
         }
 
+    def undo_actions(self) -> list[Action]:
+        """The rules stay in the containers' netns after the harness dies: delete each (exit 1: not there)."""
+        spec = self._spec(self.backend.ip_address(self.peer))
+        return [
+            command_op("netns_exec", container, ["iptables", "-w", "-D", *spec], ok_codes=(0, 1))
+            for container in reversed(self.containers)
+        ]
+
     def inject(self) -> None:
         """Add the rule in every container."""
-        ip = self.backend.ip_address(self.peer)
-        spec = [
+        spec = self._spec(self.backend.ip_address(self.peer))
+        for container in self.containers:
+            code, out = self.backend.netns_exec(container, ["iptables", "-w", "-I", *spec])
+            if code != 0:
+                raise RuntimeError(f"iptables -I failed in {container}: {out.strip()}")
+            self._added.append((container, spec))
+
+    def _spec(self, ip: str) -> list[str]:
+        """The rule (chain and match) that resets SYNs to `ip`:port."""
+        return [
             "OUTPUT",
             "-p",
             "tcp",
@@ -72,11 +91,6 @@ class ConnectionResets(Fault):
             "--reject-with",
             "tcp-reset",
         ]
-        for container in self.containers:
-            code, out = self.backend.netns_exec(container, ["iptables", "-w", "-I", *spec])
-            if code != 0:
-                raise RuntimeError(f"iptables -I failed in {container}: {out.strip()}")
-            self._added.append((container, spec))
 
     def _statistic(self) -> list[str]:
         """The `statistic` match's arguments for the mode."""

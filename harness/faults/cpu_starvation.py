@@ -19,6 +19,7 @@ from typing import Any
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, resources_op
 from harness.topology.backend import ContainerBackend
 
 # argv[1] busy worker processes spin for argv[2] s of wall time each; prints the CPU-seconds they got per
@@ -66,8 +67,10 @@ class CpuStarvation(Fault):
         cpus: float,
         probe_s: float = 0.5,
         tolerance: float = 0.4,
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
-        super().__init__(journal)
+        super().__init__(journal, undo)
         if cpus < 0.01:
             raise ValueError("the engine refuses a CFS quota below 1 ms per 100 ms period (0.01 CPUs)")
         self.backend, self.container, self.cpus = backend, container, cpus
@@ -81,6 +84,18 @@ class CpuStarvation(Fault):
     def describe(self) -> dict[str, Any]:
         """The limit, and what was measured so far."""
         return {"container": self.container, "cpus": self.cpus, "mode": "CFS quota (docker update)", **self.measured}
+
+    def undo_actions(self) -> list[Action]:
+        """The quota stays on the container after the harness dies: put back what revert would (read now)."""
+        return [resources_op(self.container, self._plan(self.backend.resources(self.container))[1])]
+
+    def _plan(self, before: dict[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+        """(the update that limits the container, the update that restores it), from its settings `before`."""
+        if before["NanoCpus"] > 0:
+            return {"NanoCpus": round(self.cpus * 1e9)}, {"NanoCpus": before["NanoCpus"]}
+        period = int(self._cgroup("cpu.cfs_period_us"))
+        restore = before["CpuQuota"] if before["CpuQuota"] > 0 else -1  # -1: the kernel's "no limit"
+        return {"CpuQuota": round(self.cpus * period)}, {"CpuQuota": restore}
 
     def _cgroup(self, filename: str) -> int | str:
         text = self.backend.cgroup_read(self.container, "cpu", filename)
@@ -101,12 +116,7 @@ class CpuStarvation(Fault):
         period = int(self._cgroup("cpu.cfs_period_us"))
         self.measured["limits_before"] = {**before, "kernel_quota_us": self._quota_before, "kernel_period_us": period}
         self.measured["cpus_got_before"] = self._busy()
-        if before["NanoCpus"] > 0:
-            change = {"NanoCpus": round(self.cpus * 1e9)}
-            self._restore = {"NanoCpus": before["NanoCpus"]}
-        else:
-            change = {"CpuQuota": round(self.cpus * period)}
-            self._restore = {"CpuQuota": before["CpuQuota"] if before["CpuQuota"] > 0 else -1}
+        change, self._restore = self._plan(before)
         started = time.monotonic()
         self.backend.update_resources(self.container, **change)
         self.measured["update_ms"] = self.measured["inject_ms"] = round((time.monotonic() - started) * 1000, 1)

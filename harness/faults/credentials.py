@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action
 
 
 class ExpiredCertificate(Fault):
@@ -32,6 +33,11 @@ class ExpiredCertificate(Fault):
     def describe(self) -> dict[str, Any]:
         """Which secret, and until when the planted certificate was valid (no secret material)."""
         return {"secret": self.secret, "planted_valid_before": self.valid_before(self.expired_cert)}
+
+    def undo_actions(self) -> list[Action]:
+        """None: restoring the secret would mean writing the valid certificate to disk, and secret material never
+        is; the secret lives in the run's simulated GitHub, which the dead-run sweep removes."""
+        return []
 
     def inject(self) -> None:
         """Set the secret to the expired certificate."""

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, command_op
 from harness.topology.backend import ContainerBackend
 
 HOLD_SECONDS = "3599.5"  # a distinctive argument, so revert kills exactly this holder
@@ -205,9 +206,10 @@ class DeployLockHeld(Fault):
         *,
         txn: TxnLock | None = None,
         heartbeat_s: float = 1.0,
+        undo: UndoLog | None = None,
     ) -> None:
         """`heartbeat_s` must be well under the pipeline's transaction lease (txn_lease_s)."""
-        super().__init__(journal)
+        super().__init__(journal, undo)
         self.backend, self.container, self.lock, self.user = backend, container, lock, user
         self.txn, self.heartbeat_s = txn, heartbeat_s
         self.txn_id: int | None = None
@@ -221,6 +223,14 @@ class DeployLockHeld(Fault):
         if self.txn is not None:
             described.update(table="deploy_txn", runner=FAULT_RUNNER, heartbeat_s=self.heartbeat_s)
         return described
+
+    def undo_actions(self) -> list[Action]:
+        """The flock holder sleeps on for an hour after the harness dies: kill it (pkill exits 1: none left).
+
+        The deploy_txn row is not in the log: the fault reaches it only through its TxnLock (a DB connection),
+        and unrenewed it is what the pipeline's lease calls abandoned, a redeploy of the live release that a
+        watchdog's rollback leaves unchanged; a dead run's prod-db is removed by the sweep anyway."""
+        return [command_op("exec", self.container, ["pkill", "-KILL", "-f", HOLDER_PATTERN], ok_codes=(0, 1))]
 
     def inject(self) -> None:
         """Start the flock holder in the background; open the transaction and start renewing it."""

@@ -11,11 +11,13 @@ there: it reappears on revert).
 
 from __future__ import annotations
 
+import shlex
 import time
 from typing import Any
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, command_op
 from harness.topology.backend import ContainerBackend
 
 # Inside the container (its own root, no extra privileges): write one byte, report the errno (0 = it worked).
@@ -42,9 +44,17 @@ class DiskFull(Fault):
     name = "disk_full"
 
     def __init__(
-        self, journal: Journal, backend: ContainerBackend, container: str, path: str, tag: str, size_kb: int = 64
+        self,
+        journal: Journal,
+        backend: ContainerBackend,
+        container: str,
+        path: str,
+        tag: str,
+        size_kb: int = 64,
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
-        super().__init__(journal)
+        super().__init__(journal, undo)
         if not path.startswith("/") or path.rstrip("/") == "":
             raise ValueError(f"disk_full needs an absolute directory other than /, not {path!r}")
         self.backend, self.container, self.path, self.tag = backend, container, path.rstrip("/"), tag
@@ -62,6 +72,16 @@ class DiskFull(Fault):
             "size_bytes": self.size_kb * 1024,
             **self.measured,
         }
+
+    def undo_actions(self) -> list[Action]:
+        """The tmpfs stays mounted (and full) after the harness dies: unmount it, only if this fault's mount is
+        there (its source is the tag; never unmount what the container had on the path itself)."""
+        path, mount = shlex.quote(self.path), shlex.quote(f"{self.tag} {self.path} ")
+        script = (
+            f"grep -qF -- {mount} /proc/mounts || exit 0; rm -f {shlex.quote(self.filler)}; "
+            f"umount {path} 2>/dev/null || umount -l {path}"
+        )
+        return [command_op("mntns_exec", self.container, ["sh", "-c", script])]
 
     def _sh(self, argv: list[str], what: str) -> str:
         code, out = self.backend.mntns_exec(self.container, argv)

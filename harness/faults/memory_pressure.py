@@ -21,6 +21,7 @@ from typing import Any
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, command_op, resources_op
 from harness.topology.backend import ContainerBackend
 
 MIB = 1 << 20
@@ -100,8 +101,10 @@ class MemoryPressure(Fault):
         tag: str,
         victim: str | None = None,
         oom_timeout_s: float = 5.0,
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
-        super().__init__(journal)
+        super().__init__(journal, undo)
         if limit_mb < 6:
             raise ValueError("Docker refuses memory limits below 6 MB")
         self.backend, self.container, self.tag, self.victim = backend, container, tag, victim
@@ -134,6 +137,21 @@ class MemoryPressure(Fault):
             "Memory": int(self._cgroup("memory.limit_in_bytes")),
             "MemorySwap": int(self._cgroup("memory.memsw.limit_in_bytes")),
         }
+
+    def undo_actions(self) -> list[Action]:
+        """Limits, hog and marked victims all outlive the harness: restore the kernel limits read now, kill the
+        hog, give the victims their oom_score_adj back (as revert does)."""
+        actions = [resources_op(self.container, self._kernel_limits())]
+        actions.append(command_op("exec", self.container, ["python3", "-c", PROCS, self.hog_marker, "kill"]))
+        if self.victim:
+            by_adj: dict[str, list[str]] = {}
+            for pid, adj in self._procs(self.victim).items():
+                by_adj.setdefault(adj, []).append(pid)
+            actions += [
+                command_op("exec", self.container, ["python3", "-c", PROCS, self.victim, f"adj={adj}", *pids])
+                for adj, pids in by_adj.items()
+            ]
+        return actions
 
     def _procs(self, needle: str, action: str = "list", pids: list[str] | None = None) -> dict[str, str]:
         """pid -> oom_score_adj of the container's processes matching `needle` (after applying `action`)."""

@@ -12,6 +12,7 @@ import httpx
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action
 
 FAULT = "migration-fails"
 # The line a faulted up.sql fails on; must equal FAULT_MARKER in docker/artifacts/bundles.py
@@ -56,6 +57,11 @@ class MigrationFails(Fault):
     def describe(self) -> dict[str, Any]:
         """Which release, which fault."""
         return {"version": self.version, "artifact_fault": FAULT, "service": "artifacts"}
+
+    def undo_actions(self) -> list[Action]:
+        """None: the fault lives in the run's artifact store, set over HTTP (no container is named here to
+        reach it through a ContainerBackend); the dead-run sweep removes that container with it."""
+        return []
 
     def inject(self) -> None:
         """Set the fault on the store."""

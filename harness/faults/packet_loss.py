@@ -30,6 +30,7 @@ from typing import Any
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, command_op
 from harness.topology.backend import ContainerBackend
 
 MARK = "0x8000000/0x8000000"  # one bit of the packet mark; nothing else uses marks inside a container's netns
@@ -99,8 +100,10 @@ class PacketLoss(Fault):
         probe_ip: str | None = None,
         probes: int = 200,
         max_window: int = 100,
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
-        super().__init__(journal)
+        super().__init__(journal, undo)
         if not 0 < probability < 1:
             raise ValueError("probability must be strictly between 0 and 1")
         if peers is not None and not peers:
@@ -142,6 +145,15 @@ class PacketLoss(Fault):
         else:
             described["seeded"] = False  # the kernel's PRNG cannot be seeded: rate reproducible, packets not
         return {**described, **self.measured}
+
+    def undo_actions(self) -> list[Action]:
+        """The rules stay in the container's netns after the harness dies: delete each, newest first
+        (iptables exits 1 for a rule that is not there: nothing to undo)."""
+        specs = [spec for match in self._matches() for spec in self._rules(match)]
+        return [
+            command_op("netns_exec", self.container, ["iptables", "-w", "-D", *spec], ok_codes=(0, 1))
+            for spec in reversed(specs)
+        ]
 
     def _matches(self) -> list[list[str]]:
         """(chain + address match) per direction and peer."""

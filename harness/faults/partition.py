@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, command_op
 from harness.topology.backend import ContainerBackend
 
 
@@ -28,8 +29,10 @@ class NetworkPartition(Fault):
         peer_name: str,
         probe: list[str],
         tag: str,
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
-        super().__init__(journal)
+        super().__init__(journal, undo)
         self.backend, self.container, self.peer_name = backend, container, peer_name
         self.peers = [peer] if isinstance(peer, str) else list(peer)
         self.probe, self.tag = probe, tag
@@ -42,6 +45,15 @@ class NetworkPartition(Fault):
     def _rule_specs(self, ip: str) -> list[list[str]]:
         comment = ["-m", "comment", "--comment", self.tag]
         return [["OUTPUT", "-d", ip, *comment, "-j", "DROP"], ["INPUT", "-s", ip, *comment, "-j", "DROP"]]
+
+    def undo_actions(self) -> list[Action]:
+        """The rules stay in the container's netns after the harness dies: delete each, newest first
+        (iptables exits 1 for a rule that is not there: nothing to undo)."""
+        specs = [spec for peer in self.peers for spec in self._rule_specs(self.backend.ip_address(peer))]
+        return [
+            command_op("netns_exec", self.container, ["iptables", "-w", "-D", *spec], ok_codes=(0, 1))
+            for spec in reversed(specs)
+        ]
 
     def inject(self) -> None:
         """Insert the DROP rules for every peer at the top of OUTPUT and INPUT."""

@@ -14,6 +14,7 @@ from typing import Any
 from harness.core.journal import Journal
 from harness.core.waiting import wait_for
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, start_op
 from harness.topology.backend import ContainerBackend
 
 
@@ -30,14 +31,20 @@ class RunnerKilled(Fault):
         role: str,
         back_online: Callable[[], bool],
         restart_timeout_s: float = 60.0,
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
-        super().__init__(journal)
+        super().__init__(journal, undo)
         self.backend, self.container, self.role = backend, container, role
         self.back_online, self.restart_timeout_s = back_online, restart_timeout_s
 
     def describe(self) -> dict[str, Any]:
         """Which runner, and how."""
         return {"runner_role": self.role, "container": self.container, "mode": "SIGKILL"}
+
+    def undo_actions(self) -> list[Action]:
+        """A killed container stays down after the harness dies: start it (its runner registers anew)."""
+        return [start_op(self.container)]
 
     def inject(self) -> None:
         """Kill the runner's container."""

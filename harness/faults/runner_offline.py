@@ -6,6 +6,7 @@ from typing import Any
 
 from harness.core.journal import Journal
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, unpause_op
 from harness.topology.backend import ContainerBackend
 
 
@@ -14,13 +15,19 @@ class RunnerOffline(Fault):
 
     name = "runner_offline"
 
-    def __init__(self, journal: Journal, backend: ContainerBackend, container: str, role: str) -> None:
-        super().__init__(journal)
+    def __init__(
+        self, journal: Journal, backend: ContainerBackend, container: str, role: str, *, undo: UndoLog | None = None
+    ) -> None:
+        super().__init__(journal, undo)
         self.backend, self.container, self.role = backend, container, role
 
     def describe(self) -> dict[str, Any]:
         """Which runner, and how."""
         return {"runner_role": self.role, "container": self.container, "mode": "pause"}
+
+    def undo_actions(self) -> list[Action]:
+        """A frozen container stays frozen after the harness dies: unpause it."""
+        return [unpause_op(self.container)]
 
     def inject(self) -> None:
         """Pause the runner's container."""

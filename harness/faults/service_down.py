@@ -20,6 +20,7 @@ from typing import Any
 from harness.core.journal import Journal
 from harness.core.waiting import WaitTimeout, wait_for
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, start_op
 from harness.topology.backend import ContainerBackend
 
 
@@ -38,8 +39,10 @@ class ServiceDown(Fault):
         after_start: Callable[[], None] | None = None,
         stop_timeout_s: float = 10.0,
         recover_timeout_s: float = 30.0,
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
-        super().__init__(journal)
+        super().__init__(journal, undo)
         self.backend, self.container, self.service = backend, container, service
         self.answers, self.after_start = answers, after_start
         self.stop_timeout_s, self.recover_timeout_s = stop_timeout_s, recover_timeout_s
@@ -51,6 +54,10 @@ class ServiceDown(Fault):
     def describe(self) -> dict[str, Any]:
         """Which service, how, and the measured stop time."""
         return {"service": self.service, "container": self.container, "mode": "stop", **self.measured}
+
+    def undo_actions(self) -> list[Action]:
+        """A stopped container stays down after the harness dies: start it (its host ports may move)."""
+        return [start_op(self.container)]
 
     def inject(self) -> None:
         """docker stop (SIGTERM; SIGKILL after `stop_timeout_s`)."""

@@ -8,6 +8,7 @@ from typing import Any
 from harness.core.journal import Journal
 from harness.core.waiting import WaitTimeout, wait_for
 from harness.faults.base import Fault
+from harness.faults.undo import Action, UndoLog, unpause_op
 from harness.topology.backend import ContainerBackend
 
 
@@ -24,14 +25,20 @@ class ServicePaused(Fault):
         service: str,
         answers: Callable[[], bool],
         recover_timeout_s: float = 30.0,
+        *,
+        undo: UndoLog | None = None,
     ) -> None:
-        super().__init__(journal)
+        super().__init__(journal, undo)
         self.backend, self.container, self.service = backend, container, service
         self.answers, self.recover_timeout_s = answers, recover_timeout_s
 
     def describe(self) -> dict[str, Any]:
         """Which service, and how."""
         return {"service": self.service, "container": self.container, "mode": "pause"}
+
+    def undo_actions(self) -> list[Action]:
+        """A frozen container stays frozen after the harness dies: unpause it."""
+        return [unpause_op(self.container)]
 
     def inject(self) -> None:
         """Pause the service's container."""

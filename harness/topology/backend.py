@@ -21,6 +21,7 @@ LABEL_RUN = "dch.run"
 # the resource settings faults read and change (engine API names, as in HostConfig and POST /update)
 REMOVAL_IN_PROGRESS = 409  # the engine's answer while another client removes the container
 REMOVAL_WAIT_S = 60.0
+PAUSE_ATTEMPTS = 5
 RESOURCE_FIELDS = ("Memory", "MemorySwap", "NanoCpus", "CpuQuota", "CpuPeriod")
 
 
@@ -106,8 +107,17 @@ class DockerBackend:
         self.client = client or docker.from_env(timeout=120)
 
     def pause(self, name: str) -> None:
-        """Freeze a container (cgroup freezer)."""
-        self.client.containers.get(name).pause()
+        """Freeze a container (cgroup freezer), retrying the freezer's transient "unable to freeze"
+        (a task that does not reach the frozen state in runc's short window, e.g. on a loaded machine)."""
+        container = self.client.containers.get(name)
+        for attempt in range(PAUSE_ATTEMPTS):
+            try:
+                container.pause()
+                return
+            except APIError as exc:
+                if "unable to freeze" not in str(exc) or attempt == PAUSE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def unpause(self, name: str) -> None:
         """Thaw a paused container."""

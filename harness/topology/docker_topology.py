@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
+import sys
 import tempfile
 import time
 import uuid
@@ -35,7 +36,7 @@ from harness.core.promdur import format_duration, parse_duration
 from harness.core.waiting import WaitTimeout, wait_for
 from harness.drivers.components import ComponentsClient, ComponentsReading, PgSchemaReader
 from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, DockerBackend
-from harness.topology.cleanup import cleanup, leftovers
+from harness.topology.cleanup import cleanup, leftovers, owner_labels, sweep_dead_runs
 from harness.topology.ssh_material import SshMaterial, make_ssh_material
 
 if TYPE_CHECKING:
@@ -151,6 +152,8 @@ class DockerTopology:
         self.ssh: SshMaterial | None = None
         # role app's password in prod-db, new for every run: a secret (journal redaction, leak checks)
         self.db_password = secrets.token_urlsafe(24)
+        # this harness process, named on every resource: a later harness sweeps the run if it dies
+        self._owner = owner_labels()
 
     # ---- naming -------------------------------------------------------------
     @property
@@ -182,8 +185,9 @@ class DockerTopology:
             "topology.start", run_id=self.run_id, pipeline=self.pipeline.label, profile=self.profile.name
         )
         try:
+            self._sweep_dead_runs()
             self.ssh = make_ssh_material(Path(self._tmp.name) / "ssh", list(WEB_HOSTS), self.run_id)
-            self._network = Network(docker_network_kw={"labels": self.labels})
+            self._network = Network(docker_network_kw={"labels": {**self.labels, **self._owner}})
             self._network.create()
             components = self._components()
             # Prometheus first, alone: readiness ends with its first scrape of the runners, which comes
@@ -203,6 +207,22 @@ class DockerTopology:
             raise
         self.journal.ok("topology.start", seconds=round(time.monotonic() - started, 3), endpoints=vars(self.endpoints))
         return self.endpoints
+
+    def _sweep_dead_runs(self) -> None:
+        """Clean up runs whose harness died (their pending undo replayed first): one journal entry and line each."""
+        for swept in sweep_dead_runs(self.backend, keep=self.run_id):
+            r = swept.report
+            self.journal.info(
+                "topology.swept",
+                swept_run=swept.run_id,
+                owner_pid=swept.owner_pid,
+                reason=swept.reason,
+                undone=r.undone,
+                not_undone=r.not_undone,
+                removed=r.containers + r.networks,
+                failed=r.failed,
+            )
+            print(f"deploy-chaos: {swept.line()}", file=sys.stderr)
 
     def stop(self) -> None:
         """Remove every container and the network of this run (idempotent); verify nothing is left."""
@@ -232,7 +252,7 @@ class DockerTopology:
         container.with_name(self.container_name(component))
         assert self._network is not None
         container.with_network(self._network).with_network_aliases(*(aliases or (component,)))
-        container.with_kwargs(labels={**self.labels, "dch.component": component}, init=True)
+        container.with_kwargs(labels={**self.labels, **self._owner, "dch.component": component}, init=True)
         return container
 
     def _components(self) -> dict[str, _Component]:

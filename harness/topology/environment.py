@@ -37,6 +37,7 @@ from harness.faults.partition import NetworkPartition
 from harness.faults.runner_killed import RunnerKilled
 from harness.faults.runner_offline import RunnerOffline
 from harness.faults.service_paused import ServicePaused
+from harness.faults.undo import UndoLog
 from harness.topology.backend import DockerBackend
 from harness.topology.docker_topology import DEPLOY_LOCK_SELECTOR, PROD_HOST, REPO, WEB_HOSTS, DockerTopology
 from harness.topology.ssh_material import cert_valid_before, issue_user_cert
@@ -170,6 +171,8 @@ class DockerEnvironment:
         )
         self.profile = profile
         self.pipeline = pipeline
+        # every fault's undo, on disk before it is injected: replayed by a later harness should this one die
+        self.undo = UndoLog.for_run(run_id)
         self.backend = DockerBackend(client)
         self.topology = DockerTopology(
             {k: v.tag for k, v in images.items()}, pipeline, profile, self.journal, run_id=run_id, backend=self.backend
@@ -216,7 +219,7 @@ class DockerEnvironment:
 
     def runner_offline(self, role: str) -> Fault:
         """Freeze the runner's container."""
-        return RunnerOffline(self.journal, self.backend, self.topology.runner_container(role), role)
+        return RunnerOffline(self.journal, self.backend, self.topology.runner_container(role), role, undo=self.undo)
 
     def runner_cut_off_from_github(self, role: str) -> Fault:
         """iptables DROP between the runner and the github container, inside the runner's netns."""
@@ -228,6 +231,7 @@ class DockerEnvironment:
             "github",
             ["curl", "-sS", "-m", "2", "-o", "/dev/null", "http://github:8000/healthz"],
             tag=f"dch-{self.run_id}-partition",
+            undo=self.undo,
         )
 
     def runner_killed(self, role: str) -> Fault:
@@ -241,6 +245,7 @@ class DockerEnvironment:
             role,
             lambda: any(r["name"] == name and r["status"] == "online" for r in self.github.runners()),
             restart_timeout_s=timeout,
+            undo=self.undo,
         )
 
     def runner_cut_off_from_production(self, role: str) -> Fault:
@@ -253,6 +258,7 @@ class DockerEnvironment:
             "production",
             ["curl", "-sS", "-m", "2", "-o", "/dev/null", f"http://{PROD_HOST}:8080/version"],
             tag=f"dch-{self.run_id}-partition",
+            undo=self.undo,
         )
 
     def production_quiescence(self) -> dict[str, Any]:
@@ -305,6 +311,7 @@ class DockerEnvironment:
             # so an n-th counter always reset the same one (the heartbeat renewer's, which falls back
             # to the other host): measured 59 of 59 deploys succeeding with every retry removed
             mode="random",
+            undo=self.undo,
         )
 
     def deploy_lock_held(self) -> Fault:
@@ -319,6 +326,7 @@ class DockerEnvironment:
             txn=PgDeployTxn(self.topology.pg_connect),
             # renewed well within the pipeline's lease, so no watchdog takes it for an abandoned deploy
             heartbeat_s=min(1.0, lease / 4) if lease else 1.0,
+            undo=self.undo,
         )
 
     def release_broken(self, version: str) -> Fault:
@@ -329,6 +337,7 @@ class DockerEnvironment:
             [self.topology.container_name(h) for h in WEB_HOSTS],
             version,
             reported=self.components.broken_releases,
+            undo=self.undo,
         )
 
     def release_migration_fails(self, version: str) -> Fault:
@@ -354,6 +363,7 @@ class DockerEnvironment:
             self.topology.container_name(PROD_HOST),
             "production",
             self._first_host.answers,
+            undo=self.undo,
         )
 
     def runner_status_selector(self, role: str) -> str:
@@ -363,7 +373,12 @@ class DockerEnvironment:
     def monitoring_unreachable(self) -> Fault:
         """Freeze the Prometheus container."""
         return ServicePaused(
-            self.journal, self.backend, self.topology.container_name("prometheus"), "prometheus", self.prometheus.ready
+            self.journal,
+            self.backend,
+            self.topology.container_name("prometheus"),
+            "prometheus",
+            self.prometheus.ready,
+            undo=self.undo,
         )
 
     def production_state(self) -> dict[str, Any]:
