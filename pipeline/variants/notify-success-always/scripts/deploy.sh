@@ -85,10 +85,13 @@ mkdir "$work/cp" "$work/ansible-tmp"
 
 ssh_common="-o CertificateFile=$work/id_deploy-cert.pub -o UserKnownHostsFile=$work/known_hosts"
 ssh_common+=" -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10"
-# the heartbeat renewer's SSH: the same options, on the playbook's own connections (%C, as ansible.cfg)
+# this script's own SSH (heartbeat renewer, abandon, rollback plan): the same options, over the
+# playbook's connections while they live (%C, as ansible.cfg), else a connection of its own. Never
+# a master: a ControlPersist master forked from inside $(...) holds the substitution's pipe open,
+# so with production cut off the renewer hung until the network came back, and the attempt's
+# timeout was reported (and retried) a minute late.
 read -r -a ssh_opts <<<"$ssh_common"
-ssh_opts=(-n -i "$work/id_deploy" "${ssh_opts[@]}" -o ControlMaster=auto -o "ControlPath=$work/cp/%C"
-  -o ControlPersist=60s)
+ssh_opts=(-n -i "$work/id_deploy" "${ssh_opts[@]}" -o ControlMaster=no -o "ControlPath=$work/cp/%C")
 jq -n --arg key "$work/id_deploy" --arg common "$ssh_common" '{web: {
     hosts: ($ARGS.positional | map({(.): {}}) | add),
     vars: {ansible_user: "deploy", ansible_python_interpreter: "/usr/bin/python3",
