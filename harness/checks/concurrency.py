@@ -74,17 +74,33 @@ def check_superseded(events: Sequence[dict[str, Any]], older: int, newer: int, j
     old_started = any(e["type"] == "job.started" for e in old)
     old_end = next((e.get("conclusion") for e in old if e["type"] == "job.completed"), None)
     new_started = any(e["type"] == "job.started" for e in new)
-    if old_end is None or not new_started:
+    new_end = next((e.get("conclusion") for e in new if e["type"] == "job.completed"), None)
+    if old_end is None:
         return CheckResult(
             CLAIM_SUPERSEDE, Verdict.INCONCLUSIVE, "the runs had not settled when observed", evidence=evidence
         )
-    if old_started or old_end != "cancelled":
+    if old_started or old_end != "cancelled":  # decided by the older run alone, whatever the newer did
         ran = "ran" if old_started else "was not started"
         return CheckResult(
             CLAIM_SUPERSEDE,
             Verdict.FAILED,
             f"the older pending deploy (run {older}) {ran} and concluded {old_end!r} instead of being "
             f"cancelled by the newer one (run {newer})",
+            evidence=evidence,
+        )
+    if not new_started:
+        if new_end is None:
+            return CheckResult(
+                CLAIM_SUPERSEDE,
+                Verdict.INCONCLUSIVE,
+                "the newest deploy had not started when observed",
+                evidence=evidence,
+            )
+        return CheckResult(
+            CLAIM_SUPERSEDE,
+            Verdict.FAILED,
+            f"the older pending deploy (run {older}) was cancelled, but the newest (run {newer}) never ran: "
+            f"its deploy concluded {new_end!r} without starting",
             evidence=evidence,
         )
     return CheckResult(

@@ -68,3 +68,25 @@ def test_older_deploy_that_ran_is_a_finding() -> None:
 
 def test_unsettled_runs_are_inconclusive() -> None:
     assert check_superseded([ev("job.pending", 150, 2)], 2, 3, "deploy").verdict is Verdict.INCONCLUSIVE
+
+
+def test_an_older_deploy_that_ran_is_a_finding_even_if_the_newest_never_started() -> None:
+    # no concurrency group, a loaded machine: run 2 ran after run 1; run 3's job hit its queue timeout
+    events = [
+        ev("job.started", 310, 2),
+        ev("job.completed", 400, 2, conclusion="success"),
+        ev("job.queued", 150, 3),
+        ev("job.completed", 380, 3, conclusion="failure"),
+    ]
+    result = check_superseded(events, 2, 3, "deploy")
+    assert result.verdict is Verdict.FAILED
+    assert "ran and concluded 'success' instead of being cancelled" in result.message
+
+
+def test_a_newest_deploy_that_never_ran_after_the_older_was_cancelled_is_a_finding() -> None:
+    events = [ev("job.completed", 200, 2, conclusion="cancelled"), ev("job.completed", 380, 3, conclusion="failure")]
+    result = check_superseded(events, 2, 3, "deploy")
+    assert result.verdict is Verdict.FAILED
+    assert "the newest (run 3) never ran" in result.message
+    pending = [ev("job.completed", 200, 2, conclusion="cancelled"), ev("job.pending", 210, 3)]
+    assert check_superseded(pending, 2, 3, "deploy").verdict is Verdict.INCONCLUSIVE
