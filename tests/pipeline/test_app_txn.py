@@ -323,8 +323,8 @@ def test_watchdogs_roll_back_a_deploy_whose_runner_died_within_the_bound(
     # simulated deploy (no background renewer) can outlast the lease, and be reaped mid-setup
     for host in hosts:
         host.start_watchdog()
+    died = time.monotonic()  # before the renewal's write: the lease runs from a moment after this
     hosts[0].ok("app-txn", "heartbeat", "--runner", RUNNER)  # the runner's last renewal, then it dies
-    died = time.monotonic()
     assert not all_at(hosts, pg_cluster, app_db, "1.0.0")
     wait_until(lambda: all_at(hosts, pg_cluster, app_db, "1.0.0"), "every component back at 1.0.0", 30, 0.1)
     took = time.monotonic() - died
