@@ -124,11 +124,19 @@ def judge_run_failed(history: History, request: CheckRequest) -> CheckResult:
     """From the journal: the run as last seen concluded failure."""
     run = history.run(request.params["run_id"])
     conclusion = run.get("conclusion")
+    if conclusion is None:  # still going when last seen: nothing to blame the pipeline for yet
+        return CheckResult(
+            CLAIM_FAILED,
+            Verdict.INCONCLUSIVE,
+            f"the deploy run had not completed when last seen (status {run.get('status')!r})",
+            {"run_conclusion": None},
+            evidence={"run": run},
+        )
     if conclusion != "failure":
         return CheckResult(
             CLAIM_FAILED,
             Verdict.FAILED,
-            f"the deploy of a broken release concluded {conclusion!r}, not failure",
+            f"the deploy run concluded {conclusion!r}, not failure",
             {"run_conclusion": conclusion},
             evidence={"run": run},
         )

@@ -84,3 +84,19 @@ def test_the_deploy_state_check_keeps_its_own_claim() -> None:
         CheckRequest("state_file", {"version": "2.0.0", "runner": "runner-primary"}),
     )
     assert result.verdict is Verdict.PASSED and result.claim.startswith("US3: the state file records")
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "verdict"),
+    [("failure", Verdict.PASSED), ("success", Verdict.FAILED), (None, Verdict.INCONCLUSIVE)],
+)
+def test_run_failed_blames_the_pipeline_only_for_a_run_that_completed(conclusion: str | None, verdict: Verdict) -> None:
+    from harness.checks.production import judge_run_failed
+
+    run = {"id": 7, "status": "completed" if conclusion else "in_progress", "conclusion": conclusion}
+    result = judge_run_failed(
+        History([entry("github.run", 1, run_id=7, run=run)]), CheckRequest("run_failed", {"run_id": 7})
+    )
+    assert result.verdict is verdict
+    if verdict is Verdict.FAILED:
+        assert result.message == "the deploy run concluded 'success', not failure"

@@ -121,7 +121,7 @@ CONTROLS = [
         "health-check-swallowed",
         ROLLBACK,
         "broken_release",
-        r"the deploy of a broken release concluded 'success', not failure",
+        r"the deploy run concluded 'success', not failure",
         id="health-check-swallowed",
     ),
     pytest.param(
