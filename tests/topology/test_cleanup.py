@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from docker.errors import APIError, NotFound
+from docker.errors import APIError
 
 from harness.core.journal import Journal
 from harness.core.pipeline_source import PipelineSource
 from harness.core.profiles import load_profile
 from harness.faults.undo import UndoLog, command_op, start_op, unpause_op
-from harness.topology.backend import LABEL_MANAGED, LABEL_RUN, DockerBackend
+from harness.topology.backend import LABEL_MANAGED, LABEL_RUN
 from harness.topology.cleanup import (
     LABEL_OWNER_BOOT,
     LABEL_OWNER_HOST,
@@ -129,38 +129,6 @@ def test_what_cannot_be_removed_is_named_and_the_rest_still_goes(
     assert sorted(report.containers) == ["r1-prometheus", "r1-runner-primary"]
     assert report.failed == ["container r1-github: 500 Server Error: device or resource busy"]
     assert report.networks == ["net-r1"]
-
-
-class _Containers:
-    """The engine's view while another client removes `busy`: 409 on remove, gone after `polls` gets."""
-
-    def __init__(self, polls: int) -> None:
-        self.polls = polls
-
-    def get(self, container_id: str) -> object:
-        if self.polls <= 0:
-            raise NotFound("gone")
-        self.polls -= 1
-        return self
-
-    status = "running"
-
-    def remove(self, **_kwargs: object) -> None:
-        response = type("R", (), {"status_code": 409, "reason": "Conflict", "url": "u"})()
-        raise APIError("removal already in progress", response=response)  # type: ignore[arg-type]
-
-
-def test_a_removal_already_under_way_is_waited_for_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = type("C", (), {"containers": _Containers(polls=3)})()
-    monkeypatch.setattr("harness.topology.backend.time.sleep", lambda _s: None)
-    DockerBackend(client).remove_container("busy")  # type: ignore[arg-type]
-
-
-def test_a_removal_under_way_that_never_ends_is_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = type("C", (), {"containers": _Containers(polls=10**9)})()
-    monkeypatch.setattr("harness.topology.backend.REMOVAL_WAIT_S", 0.05)
-    with pytest.raises(APIError):
-        DockerBackend(client).remove_container("busy")  # type: ignore[arg-type]
 
 
 # ---- owners and the dead-run sweep ----------------------------------------------------------------
@@ -339,27 +307,3 @@ def test_the_topology_sweeps_dead_runs_first_and_says_so(
     assert len(err) == 3 and err[0].startswith("deploy-chaos: cleaned up run dead left by a harness that died (pid ")
     assert "live-runner" in runs.containers
     assert set(owner_labels()) <= set(topology._owner)  # and its own resources name this process
-
-
-class _Freezer:
-    """A container whose freezer fails `failures` times with runc's transient error, then freezes."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures, self.calls = failures, 0
-
-    def pause(self) -> None:
-        self.calls += 1
-        if self.calls <= self.failures:
-            raise APIError("Cannot pause container x: OCI runtime pause failed: unable to freeze: unknown")
-
-
-def test_a_transient_unable_to_freeze_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    frozen = _Freezer(failures=2)
-    client = type("C", (), {"containers": type("Cs", (), {"get": staticmethod(lambda _name: frozen)})()})()
-    monkeypatch.setattr("harness.topology.backend.time.sleep", lambda _s: None)
-    DockerBackend(client).pause("runner")  # type: ignore[arg-type]
-    assert frozen.calls == 3
-    stuck = _Freezer(failures=99)
-    client = type("C", (), {"containers": type("Cs", (), {"get": staticmethod(lambda _name: stuck)})()})()
-    with pytest.raises(APIError):
-        DockerBackend(client).pause("runner")  # type: ignore[arg-type]
