@@ -107,6 +107,9 @@ def bench_topology_start(client: docker.DockerClient, root: Path) -> dict[str, f
     }
 
 
+FLOOR_TIMEOUT_S = 90.0
+
+
 @dataclass
 class FloorTimes:
     """Seconds from the first `docker run` of the floor to each of its milestones."""
@@ -147,14 +150,16 @@ def _plain_docker_run(client: docker.DockerClient, topo: DockerTopology) -> Floo
 
     def run(name: str) -> None:
         spec = specs[name]
+        aliases = list(spec._network_aliases or [name])  # the names the components call each other by
         container = client.containers.create(
             spec.image,
             spec._command,
             name=f"dch-floor-{topo.run_id}-{name}",
             environment=dict(spec.env),
             labels=topo.labels,
-            network=network.name,
             init=True,
+            network=network.name,
+            networking_config={network.name: client.api.create_endpoint_config(aliases=aliases)},
         )
         started[name] = container
         for transferable, destination, mode in spec._transferable_specs:
@@ -176,11 +181,16 @@ def _plain_docker_run(client: docker.DockerClient, topo: DockerTopology) -> Floo
             list(pool.map(run, specs))
         running = time.monotonic() - start
         probes = [(ip(name), int(port.split("/")[0])) for name, spec in specs.items() for port in spec.ports]
+        deadline = start + FLOOR_TIMEOUT_S
         while not all(_answers(*probe) for probe in probes):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"floor: not every port answered within {FLOOR_TIMEOUT_S:g} s: {probes}")
             time.sleep(0.05)
         answering = time.monotonic() - start
         prometheus_ip = ip("prometheus")
         while not _all_targets_up(prometheus_ip):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"floor: Prometheus had not scraped every target within {FLOOR_TIMEOUT_S:g} s")
             time.sleep(0.05)
         scraped = time.monotonic() - start
         return FloorTimes(len(specs), running, answering, scraped)
