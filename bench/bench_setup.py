@@ -7,8 +7,9 @@ images (`bin/deploy-chaos setup`). Results are appended to reports/bench/setup.j
 2. topology start with components started in parallel vs one after another;
 3. topology start (to ready: production healthy at its first release, runners online and scraped,
    Prometheus connected to Alertmanager) vs its floor: the same containers (images, commands,
-   environment, one network) started with plain parallel `docker run` until every one is running
-   (issue 6's target: within 2x).
+   environment, files, network aliases) started with plain parallel `docker create` + copy +
+   `docker start`, timed to all running, every published port answering, and Prometheus having
+   scraped every target (issue 6's target: within 2x).
 
 `--only floor` runs the third alone (about a minute).
 """
